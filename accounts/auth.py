@@ -1,0 +1,23 @@
+"""JWT authentication that also refuses users of a deactivated tenant."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.tokens import Token
+
+from accounts import errors
+from accounts.models import User
+
+
+def user_may_authenticate(user: User | None) -> bool:
+    """simplejwt's USER_AUTHENTICATION_RULE: active user of an active tenant (or none)."""
+    return user is not None and user.is_active and (user.tenant_id is None or user.tenant.is_active)
+
+
+class TenantJWTAuthentication(JWTAuthentication):
+    def get_user(self, validated_token: Token) -> User:
+        user = super().get_user(validated_token)  # checks is_active
+        if not user_may_authenticate(user):
+            raise AuthenticationFailed(errors.TENANT_INACTIVE, code="tenant_inactive")
+        return user

@@ -1,0 +1,9 @@
+"""Messages of the account rules; tests import them."""
+
+from __future__ import annotations
+
+TENANT_EXISTS = "tenant {slug!r} already exists"
+TENANT_NOT_FOUND = "no tenant with slug {slug!r}"
+USER_EXISTS = "user {username!r} already exists"
+TENANT_INACTIVE = "this tenant is deactivated"
+NO_ACTIVE_ACCOUNT = "no active account found for the given credentials"

@@ -1,0 +1,102 @@
+"""Writes for devices and their keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Tenant
+from devices import errors
+from devices.models import KEY_PREFIX_LENGTH, Device, DeviceAPIKey
+from telemetry.errors import Conflict, NotFound
+
+KEY_ALPHABET = string.ascii_letters + string.digits
+KEY_SECRET_LENGTH = 32  # 32 of 62 symbols: ~190 bits beyond the prefix
+KEY_LENGTH = KEY_PREFIX_LENGTH + KEY_SECRET_LENGTH
+# "Last used" and "last seen" are noted at most this often, so a busy device
+# does not turn every request into an extra write.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def key_digest(raw_key: str) -> str:
+    """Plain SHA-256: the key is high-entropy, so no slow hash is needed (STYLE.md)."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: DeviceAPIKey
+    raw_key: str  # shown once, never stored
+
+
+def device_register(*, tenant: Tenant, device_id: str, name: str = "") -> Device:
+    """Create a device in `tenant`; an existing device_id in that tenant is a Conflict."""
+    device = Device(tenant=tenant, device_id=device_id, name=name or device_id)
+    device.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            device.save()
+    except IntegrityError:
+        raise Conflict(errors.DEVICE_EXISTS.format(device_id=device_id, tenant=tenant)) from None
+    return device
+
+
+def key_create(*, device: Device, name: str = "") -> NewKey:
+    """Create a key for `device`; retries on the (unlikely) clash of random prefixes."""
+    for _ in range(5):
+        raw_key = "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
+        try:
+            with transaction.atomic():
+                key = DeviceAPIKey.objects.create(
+                    device=device,
+                    prefix=raw_key[:KEY_PREFIX_LENGTH],
+                    digest=key_digest(raw_key),
+                    name=name,
+                )
+        except IntegrityError:
+            continue
+        return NewKey(key=key, raw_key=raw_key)
+    raise RuntimeError("could not draw a unique key prefix")  # pragma: no cover
+
+
+def key_revoke(*, prefix: str) -> DeviceAPIKey:
+    """Revoke the key with `prefix`; an unknown or already revoked key is an error."""
+    key = DeviceAPIKey.objects.select_related("device__tenant").filter(prefix=prefix).first()
+    if key is None:
+        raise NotFound(errors.KEY_NOT_FOUND.format(prefix=prefix))
+    updated = DeviceAPIKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if not updated:
+        raise Conflict(errors.KEY_ALREADY_REVOKED.format(prefix=prefix))
+    key.refresh_from_db(fields=["revoked_at"])
+    return key
+
+
+def _is_stale(moment: datetime | None, now: datetime) -> bool:
+    return moment is None or moment < now - TOUCH_INTERVAL
+
+
+def key_note_used(*, key: DeviceAPIKey, now: datetime) -> None:
+    """Note the key's last use; at most one conditional UPDATE a minute per key."""
+    if _is_stale(key.last_used_at, now):
+        DeviceAPIKey.objects.filter(pk=key.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)
+        ).update(last_used_at=now)
+        key.last_used_at = now
+
+
+def device_note_seen(*, device: Device, now: datetime) -> None:
+    """Note that the device reported; at most one conditional UPDATE a minute per device."""
+    if _is_stale(device.last_seen_at, now):
+        Device.objects.filter(pk=device.pk).filter(
+            Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - TOUCH_INTERVAL)
+        ).update(last_seen_at=now)
+        device.last_seen_at = now

@@ -1,0 +1,78 @@
+"""JSON endpoints: the legacy /api/event and /api/history, kept byte-compatible."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from devices.selectors import device_for_caller
+from events.selectors import events_window
+from events.serializers import (
+    legacy_valve_id,
+    parse_event_body,
+    parse_history_query,
+    read_json_object,
+    to_epoch_ms,
+)
+from events.services import event_ingest
+from telemetry.api import JsonApiView
+
+
+class EventView(JsonApiView):
+    http_method_names = ["post", "options"]
+
+    def post(self, request: Request) -> Response:
+        now = timezone.now()
+        body = read_json_object(request, max_bytes=settings.EVENT_MAX_BODY_BYTES)
+        submission = parse_event_body(body, now=now)
+        device = device_for_caller(caller=request.user, device_id=submission.device_id, write=True)
+        result = event_ingest(device=device, reading=submission.reading, received_at=now)
+        return Response(
+            {
+                "ok": True,
+                "result": result,
+                "inserted": submission.echo(device.device_id),
+                "meta": {"success": True},
+            }
+        )
+
+
+def _history_item(event: dict) -> dict:
+    item = {"ts": to_epoch_ms(event["ts"]), "channel": event["channel"]}
+    if event["state"] is not None:
+        item["state"] = event["state"]
+    else:
+        item["value"] = event["value"]
+    valve_id = legacy_valve_id(event["channel"])
+    if valve_id is not None:
+        item["valve_id"] = valve_id
+    return item
+
+
+class HistoryView(JsonApiView):
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request: Request) -> Response:
+        query = parse_history_query(request.query_params, now=timezone.now())
+        device = device_for_caller(caller=request.user, device_id=query.device_id, write=False)
+        events = events_window(
+            device=device,
+            start=query.start,
+            end=query.end,
+            channel=query.channel,
+            limit=query.limit,
+        )
+        items = [_history_item(event) for event in events]
+        return Response(
+            {
+                "ok": True,
+                "deviceId": device.device_id,
+                "range": query.range_label,
+                "sinceTs": to_epoch_ms(query.start),
+                "untilTs": to_epoch_ms(query.end) if query.end else None,
+                "count": len(items),
+                "items": items,
+            }
+        )

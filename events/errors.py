@@ -1,0 +1,43 @@
+"""Messages of the ingest and history rules; tests import them."""
+
+from __future__ import annotations
+
+BODY_EMPTY = "the body is empty; send a JSON object"
+BODY_NOT_UTF8 = "the body is not valid UTF-8"
+BODY_NOT_JSON = "the body is not valid JSON: {detail}"
+BODY_NOT_OBJECT = "the body must be a JSON object"
+BODY_TOO_LARGE = "the body is larger than {limit} bytes"
+BODY_DUPLICATE_KEY = "duplicate key {key!r} in the JSON body"
+BODY_NOT_FINITE = "numbers must be finite (no NaN, Infinity or overflowing values)"
+CONTENT_TYPE_NOT_JSON = "Content-Type must be application/json, not {content_type!r}"
+
+DEVICE_ID_NOT_STRING = "deviceId must be a string"
+DEVICE_ID_TOO_LONG = "deviceId is longer than {limit} characters"
+DEVICE_ID_MALFORMED = (
+    "deviceId may hold only letters, digits, '_', '.', ':' and '-', starting with a letter or digit"
+)
+
+STATE_REQUIRED = "state is required ('ON' or 'OFF')"
+STATE_NOT_ON_OFF = "state must be 'ON' or 'OFF'"
+STATE_NOT_STRING = "state must be a string"
+STATE_EMPTY = "state must not be empty"
+STATE_TOO_LONG = "state is longer than {limit} characters"
+STATE_NOT_PRINTABLE = "state must not contain control characters"
+VALVE_ID_INVALID = "valveId must be the number 1 or 2"
+
+CHANNEL_INVALID = "channel must be 1-64 characters of letters, digits, '_', '.' or '-'"
+STATE_XOR_VALUE = "give exactly one of state or value"
+VALUE_NOT_NUMBER = "value must be a number"
+VALUE_TOO_LARGE = "value must be between -1e15 and 1e15"
+
+TS_INVALID = "ts must be epoch milliseconds (a number) or an ISO 8601 time with an offset"
+TS_NOT_POSITIVE = "ts must be a positive number of epoch milliseconds"
+TS_NO_OFFSET = "ts must carry a UTC offset, e.g. 2026-01-10T09:50:00Z or +01:00"
+TS_TOO_EARLY = "ts is before 2000-01-01 (ts is epoch milliseconds, not seconds)"
+TS_IN_FUTURE = "ts is more than 5 minutes in the future"
+
+TIME_PARAM_INVALID = "{name} must be epoch milliseconds or an ISO 8601 time with an offset"
+FROM_AFTER_TO = "from must be earlier than to"
+
+KIND_MISMATCH = "channel {channel!r} holds {kind} readings; this report is {other}"
+CONFLICT = "channel {channel!r} already has a different reading at {ts}"

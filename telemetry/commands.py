@@ -1,0 +1,26 @@
+"""Shared bits of our management commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+from django.http import Http404
+
+from telemetry.errors import DomainError
+
+T = TypeVar("T")
+
+
+def run_service(call: Callable[[], T]) -> T:
+    """Run a service call, turning its refusals into a CommandError (non-zero exit)."""
+    try:
+        return call()
+    except DomainError as exc:
+        raise CommandError(exc.message) from None
+    except Http404 as exc:
+        raise CommandError(str(exc)) from None
+    except ValidationError as exc:
+        raise CommandError("; ".join(exc.messages)) from None

@@ -1,0 +1,83 @@
+"""One error shape for the whole API: {"ok": false, "error": "<what is wrong>"}."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from telemetry.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = "1"
+DATABASE_BUSY = "the database is busy; retry shortly"
+NOT_FOUND = "not found"
+SERVER_ERROR = "internal server error"
+
+
+def error_body(message: str) -> dict:
+    return {"ok": False, "error": message}
+
+
+def _flatten(detail: object) -> str:
+    if isinstance(detail, dict):
+        parts = []
+        for field, value in detail.items():
+            text = _flatten(value)
+            parts.append(text if field == "non_field_errors" else f"{field}: {text}")
+        return "; ".join(parts)
+    if isinstance(detail, list):
+        return "; ".join(_flatten(item) for item in detail)
+    return str(detail)
+
+
+def _is_locked(exc: OperationalError) -> bool:
+    # SQLite's busy timeout ran out; PostgreSQL never raises this message.
+    return "locked" in str(exc).lower()
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.message), status=exc.status_code)
+    if isinstance(exc, Http404):
+        return Response(error_body(str(exc) or NOT_FOUND), status=404)
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, OperationalError) and _is_locked(exc):
+        logger.warning("database locked: answering 503")
+        return Response(
+            error_body(DATABASE_BUSY), status=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
+        )
+    response = exception_handler(exc, context)
+    if response is not None:
+        response.data = error_body(_flatten(response.data.get("detail", response.data)))
+    return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body("bad request"), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body(NOT_FOUND), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body(SERVER_ERROR), status=500)
+    return defaults.server_error(request)

@@ -1,0 +1,24 @@
+"""Root URLs: the apps' routes, admin, and a health check."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Public on purpose: liveness for load balancers."""
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [
+    path("", include("events.urls")),
+    path("", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler400 = "telemetry.handlers.handler400"
+handler404 = "telemetry.handlers.handler404"
+handler500 = "telemetry.handlers.handler500"
