@@ -22,8 +22,8 @@ class IngestResult(StrEnum):
 
 
 # The table name comes from the model, never from input.
-_INSERT_EVENT_SQL = (  # noqa: S608
-    f"INSERT INTO {Event._meta.db_table} (device_id, channel, ts, received_at, state, value)"
+_INSERT_EVENT_SQL = (
+    f"INSERT INTO {Event._meta.db_table} (device_id, channel, ts, received_at, state, value)"  # noqa: S608
     " VALUES (%s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (device_id, channel, ts) DO NOTHING RETURNING id"
 )

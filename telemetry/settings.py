@@ -38,10 +38,17 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+# bin/serve keeps a generated key here, so manage.py works in any shell locally.
+SECRET_KEY_FILE = DATA_DIR / "secret_key"
+if not SECRET_KEY and SECRET_KEY_FILE.exists():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required unless DJANGO_DEBUG=1")
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY is required (or a key in {SECRET_KEY_FILE}) unless DJANGO_DEBUG=1"
+        )
     SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 (debug only, never served publicly)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
@@ -90,7 +97,6 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
 try:
     _db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)

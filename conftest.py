@@ -1,0 +1,77 @@
+"""The cast (STYLE.md): tenant `acme` with alice (member), bob (viewer) and
+device esp32-01; `globex` with charlie (member) and its own esp32-01."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from testsupport import make_device, make_key, make_tenant, make_user
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (never skip) tests whose service this run does not point at."""
+    available = {
+        "postgres": os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")),
+        "redis": bool(os.environ.get("REDIS_URL")),
+    }
+    keep, drop = [], []
+    for item in items:
+        needs = [name for name, present in available.items() if item.get_closest_marker(name)]
+        (keep if all(available[name] for name in needs) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def tenant(db):
+    return make_tenant("acme")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return make_tenant("globex")
+
+
+@pytest.fixture
+def alice(tenant):
+    return make_user(tenant, "alice", Role.MEMBER)
+
+
+@pytest.fixture
+def bob(tenant):
+    return make_user(tenant, "bob", Role.VIEWER)
+
+
+@pytest.fixture
+def charlie(other_tenant):
+    return make_user(other_tenant, "charlie", Role.MEMBER)
+
+
+@pytest.fixture
+def device(tenant):
+    return make_device(tenant, "esp32-01")
+
+
+@pytest.fixture
+def other_device(other_tenant):
+    return make_device(other_tenant, "esp32-01")
+
+
+@pytest.fixture
+def device_key(device) -> str:
+    return make_key(device)
+
+
+@pytest.fixture
+def other_device_key(other_device) -> str:
+    return make_key(other_device)
