@@ -37,6 +37,12 @@ class Tenant(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the purge job, always at a local day boundary, so no hour or day
+    # bucket is ever half purged. Ingest refuses events before `raw_floor`
+    # (they would be deleted unsummarised); rollups are not recomputed before
+    # `raw_purged_before`, where the raw events are gone.
+    raw_floor = models.DateTimeField(null=True, blank=True, editable=False)
+    raw_purged_before = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -41,3 +41,6 @@ FROM_AFTER_TO = "from must be earlier than to"
 
 KIND_MISMATCH = "channel {channel!r} holds {kind} readings; this report is {other}"
 CONFLICT = "channel {channel!r} already has a different reading at {ts}"
+TS_BEFORE_RETENTION = (
+    "ts is older than this tenant's raw retention; events before {floor} are no longer kept"
+)

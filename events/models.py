@@ -6,6 +6,7 @@ import re
 
 from django.db import models
 
+from accounts.models import Tenant
 from devices.models import Device
 
 CHANNEL_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -22,6 +23,9 @@ class ChannelKind(models.TextChoices):
 class EventQuerySet(models.QuerySet):
     def for_device(self, device: Device) -> EventQuerySet:
         return self.filter(device=device)
+
+    def for_tenant(self, tenant: Tenant) -> EventQuerySet:
+        return self.filter(device__tenant=tenant)
 
 
 class Event(models.Model):
@@ -55,6 +59,8 @@ class Event(models.Model):
         indexes = [
             # History of all channels of one device: WHERE device_id = %s AND ts >= %s ORDER BY ts.
             models.Index(fields=["device", "ts"], name="event_device_ts"),
+            # The rollup job's scan for what arrived since its last run: WHERE received_at >= %s.
+            models.Index(fields=["received_at"], name="event_received_at"),
         ]
 
     def __str__(self) -> str:
@@ -91,3 +97,78 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id}/{self.name} ({self.kind})"
+
+
+class RollupPeriod(models.TextChoices):
+    HOUR = "hour", "Hour"
+    DAY = "day", "Day"
+
+
+class RollupQuerySet(models.QuerySet):
+    def for_device(self, device: Device) -> RollupQuerySet:
+        return self.filter(device=device)
+
+
+class Rollup(models.Model):
+    """The summary of one channel over one hour or local day.
+
+    Stored only for buckets with at least one event; a bucket without events
+    is derived on read from the previous row's end state (so one event dated
+    2001 never materialises years of empty rows). Durations are milliseconds.
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="rollups")
+    channel = models.CharField(max_length=CHANNEL_MAX_LENGTH)
+    period = models.CharField(max_length=4, choices=RollupPeriod.choices)
+    bucket_start = models.DateTimeField()
+    bucket_end = models.DateTimeField()
+    local_date = models.DateField(null=True, blank=True, help_text="Day buckets only.")
+    time_zone = models.CharField(max_length=64, help_text="The zone the bucket was computed in.")
+    # Time after bucket_start that the figures cover: the bucket's end, or the
+    # moment of computation for the bucket that was still open then.
+    covered_until = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    changes = models.PositiveIntegerField(default=0)
+    state_ms = models.JSONField(default=dict, blank=True)
+    known_ms = models.BigIntegerField(default=0)
+    min = models.FloatField(null=True, blank=True)
+    max = models.FloatField(null=True, blank=True)
+    sum = models.FloatField(null=True, blank=True)
+    twa = models.FloatField(null=True, blank=True)
+    last_ts = models.DateTimeField()
+    last_state = models.CharField(  # noqa: DJ001
+        max_length=STATE_MAX_LENGTH, null=True, blank=True
+    )
+    last_value = models.FloatField(null=True, blank=True)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # Upsert target; also serves "one device, a period, a time range" reads.
+            models.UniqueConstraint(
+                fields=["device", "channel", "period", "bucket_start"],
+                name="rollup_unique_bucket",
+            )
+        ]
+        indexes = [
+            # History of all channels: WHERE device_id = %s AND period = %s AND bucket_start >= %s.
+            models.Index(fields=["device", "period", "bucket_start"], name="rollup_device_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id}/{self.channel} {self.period} {self.bucket_start.isoformat()}"
+
+    @property
+    def mean(self) -> float | None:
+        return None if self.sum is None or not self.count else self.sum / self.count
+
+
+class JobCursor(models.Model):
+    """How far a background job got (e.g. the rollup's arrival watermark)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    position = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.position.isoformat()}"

@@ -1,11 +1,16 @@
-"""Reads of events, always for one device."""
+"""Reads of events and rollups, always for one device."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import OuterRef, Subquery
 
 from devices.models import Device
-from events.models import Event
+from events.buckets import Bucket, Period, buckets_between
+from events.models import Channel, Event, Rollup
+from events.serializers import ONE_MS, to_epoch_ms
 
 
 def events_window(
@@ -23,3 +28,163 @@ def events_window(
     if channel is not None:
         events = events.filter(channel=channel)
     return list(events.order_by("ts", "channel").values("ts", "channel", "state", "value")[:limit])
+
+
+def events_count_upto(*, device: Device, start: datetime, end: datetime, upto: int) -> int:
+    """How many events fall in [start, end), counting no further than `upto`."""
+    events = Event.objects.for_device(device).filter(ts__gte=start, ts__lt=end)
+    return len(events.values_list("pk", flat=True)[:upto])
+
+
+def _channels(device: Device, channel: str | None):
+    channels = Channel.objects.for_device(device)
+    return channels.filter(name=channel) if channel is not None else channels
+
+
+def events_before(*, device: Device, start: datetime, channel: str | None) -> list[dict]:
+    """Per channel, the state or value carried in at `start` (one query).
+
+    The latest raw event before `start`, or, where raw events are purged, the
+    end state of the latest hourly rollup before it.
+    """
+    last_event = Event.objects.filter(
+        device=device, channel=OuterRef("name"), ts__lt=start
+    ).order_by("-ts")
+    last_rollup = Rollup.objects.filter(
+        device=device, channel=OuterRef("name"), period=Period.HOUR, bucket_start__lt=start
+    ).order_by("-bucket_start")
+    rows = _channels(device, channel).annotate(
+        event_ts=Subquery(last_event.values("ts")[:1]),
+        event_state=Subquery(last_event.values("state")[:1]),
+        event_value=Subquery(last_event.values("value")[:1]),
+        rollup_ts=Subquery(last_rollup.values("last_ts")[:1]),
+        rollup_state=Subquery(last_rollup.values("last_state")[:1]),
+        rollup_value=Subquery(last_rollup.values("last_value")[:1]),
+    )
+    carried = []
+    for row in rows.order_by("name"):
+        if row.event_ts is not None:
+            carried.append((row.event_ts, row.name, row.event_state, row.event_value))
+        elif row.rollup_ts is not None:
+            carried.append((row.rollup_ts, row.name, row.rollup_state, row.rollup_value))
+    return [
+        {"ts": ts, "channel": name, "state": state, "value": value}
+        for ts, name, state, value in carried
+    ]
+
+
+def _seconds(ms: int) -> int | float:
+    return ms // 1000 if ms % 1000 == 0 else round(ms / 1000, 3)
+
+
+def _item(row: Rollup, *, now: datetime) -> dict:
+    """A stored bucket; the one still open at computation is carried on to now."""
+    open_ms = max(0, (min(now, row.bucket_end) - row.covered_until) // ONE_MS)
+    known_ms = row.known_ms + open_ms
+    item = {
+        "ts": to_epoch_ms(row.bucket_start),
+        "channel": row.channel,
+        "bucket_seconds": int((row.bucket_end - row.bucket_start).total_seconds()),
+        "count": row.count,
+    }
+    if row.period == Period.DAY:
+        item |= {"date": row.local_date.isoformat(), "time_zone": row.time_zone}
+    if row.last_state is not None:
+        state_ms = dict(row.state_ms)
+        state_ms[row.last_state] = state_ms.get(row.last_state, 0) + open_ms
+        return item | {
+            "state_seconds": {state: _seconds(ms) for state, ms in sorted(state_ms.items())},
+            "known_seconds": _seconds(known_ms),
+            "changes": row.changes,
+            "last_state": row.last_state,
+        }
+    weighted = (row.twa or 0.0) * row.known_ms + row.last_value * open_ms
+    return item | {
+        "min": row.min,
+        "max": row.max,
+        "sum": row.sum,
+        "mean": row.mean,
+        "twa": weighted / known_ms if known_ms else None,
+        "last_value": row.last_value,
+    }
+
+
+def _carried_item(
+    bucket: Bucket, channel: str, carry: Rollup, *, zone: ZoneInfo, now: datetime
+) -> dict | None:
+    """A bucket with no event inside: the previous end state holds throughout."""
+    if now <= bucket.start:
+        return None
+    derived = Rollup(
+        channel=channel,
+        period=carry.period,
+        bucket_start=bucket.start,
+        bucket_end=bucket.end,
+        local_date=bucket.start.astimezone(zone).date(),
+        time_zone=zone.key,
+        covered_until=bucket.start,  # so _item carries the end state over the whole bucket
+        count=0,
+        state_ms={},
+        known_ms=0,
+        last_ts=carry.last_ts,
+        last_state=carry.last_state,
+        last_value=carry.last_value,
+    )
+    return _item(derived, now=now)
+
+
+def rollups_window(
+    *,
+    device: Device,
+    period: Period,
+    start: datetime,
+    end: datetime | None,
+    channel: str | None,
+    limit: int,
+    now: datetime,
+) -> list[dict]:
+    """One item per bucket and channel overlapping [start, end), oldest first, up to `limit`.
+
+    Buckets without events (not stored) are derived from the previous bucket's
+    end state; buckets before a channel's first event, or after now, have no item.
+    """
+    zone = ZoneInfo(device.tenant.time_zone)
+    grid = buckets_between(start, min(end or now, now), zone=zone, period=period)
+    if not grid:
+        return []
+    stored = Rollup.objects.for_device(device).filter(period=period)
+    if channel is not None:
+        stored = stored.filter(channel=channel)
+    rows = list(
+        stored.filter(bucket_start__gte=grid[0].start, bucket_start__lt=grid[-1].end).order_by(
+            "bucket_start", "channel"
+        )[:limit]
+    )
+    previous = stored.filter(channel=OuterRef("name"), bucket_start__lt=grid[0].start).order_by(
+        "-bucket_start"
+    )
+    carry_ids = _channels(device, channel).annotate(row_id=Subquery(previous.values("pk")[:1]))
+    carry = {row.channel: row for row in Rollup.objects.filter(pk__in=carry_ids.values("row_id"))}
+    channels = sorted({row.channel for row in rows} | set(carry))
+
+    by_key = {(row.bucket_start, row.channel): row for row in rows}
+    grid_by_start = {bucket.start: bucket for bucket in grid}
+    covered_to: dict[str, datetime] = {}
+    items: list[dict] = []
+    for moment in sorted(grid_by_start.keys() | {row.bucket_start for row in rows}):
+        for name in channels:
+            row = by_key.get((moment, name))
+            if row is not None:
+                item = _item(row, now=now)
+                carry[name], covered_to[name] = row, row.bucket_end
+            elif (
+                moment in grid_by_start and name in carry and moment >= covered_to.get(name, moment)
+            ):
+                item = _carried_item(grid_by_start[moment], name, carry[name], zone=zone, now=now)
+            else:
+                continue
+            if item is not None:
+                items.append(item)
+            if len(items) >= limit:
+                return items
+    return items

@@ -195,3 +195,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Background jobs -------------------------------------------------------------
+# The purge waits this long after raising the ingest floor, so requests that
+# read the old floor have committed before it rolls up and deletes.
+PURGE_GRACE_SECONDS = env_int("PURGE_GRACE_SECONDS", 30)

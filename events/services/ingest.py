@@ -8,12 +8,13 @@ from enum import StrEnum
 from django.db import connection, transaction
 from django.db.models import Q
 
+from accounts.models import Tenant
 from devices.models import Device
 from devices.services import device_note_seen
 from events import errors
 from events.models import Channel, ChannelKind, Event
 from events.serializers import Reading
-from telemetry.errors import Conflict
+from telemetry.errors import BadInput, Conflict
 
 
 class IngestResult(StrEnum):
@@ -21,10 +22,15 @@ class IngestResult(StrEnum):
     DUPLICATE = "duplicate"
 
 
-# The table name comes from the model, never from input.
+# Table names come from the models, never from input. The tenant's raw floor
+# is checked in the statement itself, so an insert racing the purge job's
+# raising of the floor cannot store an event the purge would then delete
+# without summarising it.
 _INSERT_EVENT_SQL = (
     f"INSERT INTO {Event._meta.db_table} (device_id, channel, ts, received_at, state, value)"  # noqa: S608
-    " VALUES (%s, %s, %s, %s, %s, %s)"
+    " SELECT CAST(%s AS BIGINT), %s, %s, %s, CAST(%s AS VARCHAR(32)), CAST(%s AS DOUBLE PRECISION)"
+    f" WHERE NOT EXISTS (SELECT 1 FROM {Tenant._meta.db_table} t"
+    "  WHERE t.id = %s AND t.raw_floor IS NOT NULL AND t.raw_floor > %s)"
     " ON CONFLICT (device_id, channel, ts) DO NOTHING RETURNING id"
 )
 
@@ -47,17 +53,26 @@ def _channel_kind(*, device: Device, reading: Reading) -> str:
 def _insert_event(*, device: Device, reading: Reading, received_at: datetime) -> bool:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: True when a new row was stored."""
     adapt = connection.ops.adapt_datetimefield_value
+    ts = adapt(reading.ts)
     params = [
         device.pk,
         reading.channel,
-        adapt(reading.ts),
+        ts,
         adapt(received_at),
         reading.state,
         reading.value,
+        device.tenant_id,
+        ts,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_EVENT_SQL, params)
         return cursor.fetchone() is not None
+
+
+def _refuse_before_floor(*, device: Device, reading: Reading) -> None:
+    floor = device.tenant.raw_floor
+    if floor is not None and reading.ts < floor:
+        raise BadInput(errors.TS_BEFORE_RETENTION.format(floor=floor.isoformat()))
 
 
 def _refuse_unless_same(*, device: Device, reading: Reading) -> None:
@@ -66,8 +81,11 @@ def _refuse_unless_same(*, device: Device, reading: Reading) -> None:
         Event.objects.for_device(device)
         .filter(channel=reading.channel, ts=reading.ts)
         .values_list("state", "value")
-        .get()
+        .first()
     )
+    if stored is None:  # skipped by the raw floor, raised since the request began
+        device.tenant.refresh_from_db(fields=["raw_floor"])
+        _refuse_before_floor(device=device, reading=reading)
     if stored != (reading.state, reading.value):
         raise Conflict(errors.CONFLICT.format(channel=reading.channel, ts=reading.ts.isoformat()))
 
@@ -81,6 +99,7 @@ def _current_state_advance(*, device: Device, reading: Reading) -> None:
 
 def event_ingest(*, device: Device, reading: Reading, received_at: datetime) -> IngestResult:
     """Store one reading of `device`; idempotent on (device, channel, ts), 409 on a clash."""
+    _refuse_before_floor(device=device, reading=reading)
     with transaction.atomic():
         kind = _channel_kind(device=device, reading=reading)
         if kind != reading.kind:
