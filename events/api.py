@@ -8,9 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from devices.selectors import device_for_caller
-from events.selectors import events_window
+from events.selectors import history_read
 from events.serializers import (
-    legacy_valve_id,
     parse_event_body,
     parse_history_query,
     read_json_object,
@@ -39,40 +38,32 @@ class EventView(JsonApiView):
         )
 
 
-def _history_item(event: dict) -> dict:
-    item = {"ts": to_epoch_ms(event["ts"]), "channel": event["channel"]}
-    if event["state"] is not None:
-        item["state"] = event["state"]
-    else:
-        item["value"] = event["value"]
-    valve_id = legacy_valve_id(event["channel"])
-    if valve_id is not None:
-        item["valve_id"] = valve_id
-    return item
-
-
 class HistoryView(JsonApiView):
     http_method_names = ["get", "head", "options"]
 
     def get(self, request: Request) -> Response:
-        query = parse_history_query(request.query_params, now=timezone.now())
+        now = timezone.now()
+        query = parse_history_query(request.query_params, now=now)
         device = device_for_caller(caller=request.user, device_id=query.device_id, write=False)
-        events = events_window(
+        history = history_read(
             device=device,
             start=query.start,
             end=query.end,
             channel=query.channel,
             limit=query.limit,
+            resolution=query.resolution,
+            now=now,
         )
-        items = [_history_item(event) for event in events]
-        return Response(
-            {
-                "ok": True,
-                "deviceId": device.device_id,
-                "range": query.range_label,
-                "sinceTs": to_epoch_ms(query.start),
-                "untilTs": to_epoch_ms(query.end) if query.end else None,
-                "count": len(items),
-                "items": items,
-            }
-        )
+        answer = {
+            "ok": True,
+            "deviceId": device.device_id,
+            "range": query.range_label,
+            "sinceTs": to_epoch_ms(query.start),
+            "untilTs": to_epoch_ms(query.end) if query.end else None,
+            "resolution": history.resolution,
+            "count": len(history.items),
+            "items": history.items,
+        }
+        if history.before is not None:
+            answer["before"] = history.before
+        return Response(answer)

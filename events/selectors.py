@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Subquery
@@ -10,7 +11,7 @@ from django.db.models import OuterRef, Subquery
 from devices.models import Device
 from events.buckets import Bucket, Period, buckets_between
 from events.models import Channel, Event, Rollup
-from events.serializers import ONE_MS, to_epoch_ms
+from events.serializers import ONE_MS, legacy_valve_id, to_epoch_ms
 
 
 def events_window(
@@ -30,9 +31,13 @@ def events_window(
     return list(events.order_by("ts", "channel").values("ts", "channel", "state", "value")[:limit])
 
 
-def events_count_upto(*, device: Device, start: datetime, end: datetime, upto: int) -> int:
+def events_count_upto(
+    *, device: Device, start: datetime, end: datetime, channel: str | None, upto: int
+) -> int:
     """How many events fall in [start, end), counting no further than `upto`."""
     events = Event.objects.for_device(device).filter(ts__gte=start, ts__lt=end)
+    if channel is not None:
+        events = events.filter(channel=channel)
     return len(events.values_list("pk", flat=True)[:upto])
 
 
@@ -188,3 +193,69 @@ def rollups_window(
             if len(items) >= limit:
                 return items
     return items
+
+
+def _raw_item(event: dict) -> dict:
+    item = {"ts": to_epoch_ms(event["ts"]), "channel": event["channel"]}
+    if event["state"] is not None:
+        item["state"] = event["state"]
+    else:
+        item["value"] = event["value"]
+    valve_id = legacy_valve_id(event["channel"])
+    if valve_id is not None:
+        item["valve_id"] = valve_id
+    return item
+
+
+@dataclass(frozen=True)
+class History:
+    resolution: str
+    items: list[dict]
+    before: list[dict] | None  # raw answers only: the state carried in at the start
+
+
+def _auto_resolution(
+    *, device: Device, start: datetime, end: datetime, channel: str | None, limit: int
+) -> str:
+    """Raw while the raw events are kept and fit in `limit`; else the finest rollup that fits."""
+    purged_before = device.tenant.raw_purged_before
+    if purged_before is None or start >= purged_before:
+        counted = events_count_upto(
+            device=device, start=start, end=end, channel=channel, upto=limit + 1
+        )
+        if counted <= limit:
+            return "raw"
+    channels = max(1, _channels(device, channel).count())
+    hours = (end - start) / timedelta(hours=1)
+    return Period.HOUR if hours * channels <= limit else Period.DAY
+
+
+def history_read(
+    *,
+    device: Device,
+    start: datetime,
+    end: datetime | None,
+    channel: str | None,
+    limit: int,
+    resolution: str,
+    now: datetime,
+) -> History:
+    """What /api/history answers: raw events with their carried-in state, or rollups."""
+    if resolution == "auto":
+        resolution = _auto_resolution(
+            device=device, start=start, end=end or now, channel=channel, limit=limit
+        )
+    if resolution == "raw":
+        events = events_window(device=device, start=start, end=end, channel=channel, limit=limit)
+        before = events_before(device=device, start=start, channel=channel)
+        return History("raw", [_raw_item(e) for e in events], [_raw_item(b) for b in before])
+    items = rollups_window(
+        device=device,
+        period=Period(resolution),
+        start=start,
+        end=end,
+        channel=channel,
+        limit=limit,
+        now=now,
+    )
+    return History(resolution, items, None)

@@ -305,6 +305,8 @@ RANGE_MIN = timedelta(minutes=1)
 RANGE_MAX = timedelta(days=30)
 RANGE_ALL = timedelta(days=365)
 LIMIT_DEFAULT, LIMIT_MAX = 200, 500
+LIMIT_MAX_WITH_RESOLUTION = 5000
+RESOLUTIONS = ("raw", "hour", "day", "auto")
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,7 @@ class HistoryQuery:
     end: datetime | None  # exclusive; None: no upper bound (legacy)
     channel: str | None
     limit: int
+    resolution: str  # raw, hour, day or auto
 
 
 def _parse_range(raw: str | None) -> tuple[str, timedelta]:
@@ -332,15 +335,15 @@ def _parse_range(raw: str | None) -> tuple[str, timedelta]:
     return f"{count}{unit}", span
 
 
-def _parse_limit(raw: str | None) -> int:
-    """Lenient legacy `limit`: not a number means the default; clamped to 1..500."""
+def _parse_limit(raw: str | None, *, maximum: int) -> int:
+    """Lenient legacy `limit`: not a number means the default; clamped to 1..maximum."""
     try:
         number = float((raw or "").strip())
     except ValueError:
         return LIMIT_DEFAULT
     if not math.isfinite(number):
         return LIMIT_DEFAULT
-    return max(1, min(LIMIT_MAX, int(number)))
+    return max(1, min(maximum, int(number)))
 
 
 def parse_history_query(params: Any, *, now: datetime) -> HistoryQuery:
@@ -356,4 +359,10 @@ def parse_history_query(params: Any, *, now: datetime) -> HistoryQuery:
         raise BadInput(errors.FROM_AFTER_TO)
     if start is None:
         start = (end or now) - span
-    return HistoryQuery(device_id, label, start, end, channel, _parse_limit(params.get("limit")))
+    resolution = params.get("resolution")
+    if resolution is not None and resolution not in RESOLUTIONS:
+        raise BadInput(errors.RESOLUTION_INVALID)
+    # Legacy calls (no resolution) keep the legacy 500 cap.
+    maximum = LIMIT_MAX if resolution is None else LIMIT_MAX_WITH_RESOLUTION
+    limit = _parse_limit(params.get("limit"), maximum=maximum)
+    return HistoryQuery(device_id, label, start, end, channel, limit, resolution or "raw")
