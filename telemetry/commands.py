@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -24,3 +25,14 @@ def run_service(call: Callable[[], T]) -> T:
         raise CommandError(str(exc)) from None
     except ValidationError as exc:
         raise CommandError("; ".join(exc.messages)) from None
+
+
+def positive_int(raw: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(raw)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number of at least 1")
+    return number

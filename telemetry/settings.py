@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -200,3 +201,41 @@ LOGGING = {
 # The purge waits this long after raising the ingest floor, so requests that
 # read the old floor have committed before it rolls up and deletes.
 PURGE_GRACE_SECONDS = env_int("PURGE_GRACE_SECONDS", 30)
+ROLLUP_INTERVAL_SECONDS = env_int("ROLLUP_INTERVAL_SECONDS", 300)
+
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    # No service needed: worker and beat pass messages through these folders.
+    CELERY_BROKER_URL = "filesystem://"
+    _queue, _control = DATA_DIR / "celery" / "queue", DATA_DIR / "celery" / "control"
+    for _folder in (_queue, _control):
+        _folder.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue),
+        "data_folder_out": str(_queue),
+        "control_folder": str(_control),
+        "store_processed": False,
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SOFT_TIME_LIMIT = 15 * 60
+CELERY_TASK_TIME_LIMIT = 20 * 60
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    # Every five minutes (ROLLUP_INTERVAL_SECONDS): summarise what arrived since
+    # the last run. A message older than one interval is dropped: the next run
+    # covers it anyway.
+    "rollup": {
+        "task": "events.tasks.rollup",
+        "schedule": ROLLUP_INTERVAL_SECONDS,
+        "options": {"expires": ROLLUP_INTERVAL_SECONDS},
+    },
+    # Once a day at 03:17 UTC: delete raw events past each tenant's retention.
+    "purge": {
+        "task": "events.tasks.purge",
+        "schedule": crontab(hour=3, minute=17),
+        "options": {"expires": 12 * 3600},
+    },
+}

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
-from accounts.models import Tenant
+from accounts.models import Tenant, validate_time_zone
 from devices.models import Device
 from events.buckets import Bucket, Period, bucket_start, buckets_between, local_date, next_boundary
 from events.models import Event, JobCursor, Rollup
@@ -359,3 +359,22 @@ def rollup_rebuild(
         for row in events.values("device_id", "channel").annotate(first=Min("ts"), last=Max("ts"))
     ]
     return _recompute_touched(touched, now=now, progress=progress)
+
+
+def tenant_time_zone_change(*, tenant: Tenant, time_zone: str) -> None:
+    """Switch the tenant's zone and rebuild its rollups from the raw events still kept.
+
+    Buckets before the purge horizon cannot be recomputed: they keep the zone
+    they were computed in, which each row records (`time_zone`).
+    """
+    from events.tasks import rebuild_tenant  # the task module imports this one
+
+    validate_time_zone(time_zone)
+    with transaction.atomic():
+        Tenant.objects.filter(pk=tenant.pk).update(time_zone=time_zone)
+        tenant.time_zone = time_zone
+        stale = Rollup.objects.filter(device__tenant=tenant)
+        if tenant.raw_purged_before is not None:
+            stale = stale.filter(bucket_start__gte=tenant.raw_purged_before)
+        stale.delete()
+        transaction.on_commit(lambda: rebuild_tenant.delay(tenant.slug))
