@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -139,10 +140,10 @@ def test_temperature_comes_every_60_seconds_on_a_daily_curve():
     events = timeline(start, start + timedelta(days=7), [])
     readings = of(events, "temperature")
     assert len(readings) == 7 * 24 * 60
-    gaps = {later[0] - earlier[0] for earlier, later in zip(readings, readings[1:], strict=False)}
+    gaps = {later[0] - earlier[0] for earlier, later in itertools.pairwise(readings)}
     assert gaps == {timedelta(seconds=60)}
     values = [value for _, value in readings]
-    assert 20.0 <= min(values) and max(values) <= 29.0
+    assert min(values) >= 20.0 and max(values) <= 29.0
     by_hour = Counter()
     for ts, value in readings:
         by_hour[ts.hour] += value
@@ -163,7 +164,7 @@ def test_events_come_in_ts_order_and_never_two_of_a_channel_at_one_instant():
     assert len({(event.ts, event.channel) for event in events}) == len(events)
     pump = [state for _, state in of(events, "pump")]
     # ON and OFF alternate: a report never repeats the pump's state.
-    assert all(a != b for a, b in zip(pump, pump[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(pump))
 
 
 def test_manual_runs_come_some_days_and_follow_the_seed():
