@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 
 from accounts import errors
 from accounts.models import DEFAULT_WRITE_RATE, Role, Tenant, User
 from telemetry.errors import Conflict
+from telemetry.ratelimit import limit_check, limit_count, rate_describe
 
 
 def tenant_create(
@@ -53,3 +56,42 @@ def user_create(*, tenant: Tenant, username: str, password: str, role: str = Rol
     except IntegrityError:
         raise Conflict(errors.USER_EXISTS.format(username=username)) from None
     return user
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or behind a reverse proxy the header it sets
+    (RATELIMIT_IP_META_KEY); of a list, the last entry, the one the proxy added."""
+    header = settings.RATELIMIT_IP_META_KEY
+    raw = (request.META.get(header) if header else None) or request.META.get("REMOTE_ADDR")
+    return (raw or "unknown").split(",")[-1].strip()
+
+
+# Failed credentials are counted per client address: once it has failed `rate`
+# times in the window, every attempt from it is refused (429) until the window
+# ends, the right ones too, so guessing gains nothing from the refusals.
+FAILURE_LIMITS = {
+    "key": ("KEY_FAILURE_RATE", errors.TOO_MANY_KEY_FAILURES),
+    "login": ("LOGIN_FAILURE_RATE", errors.TOO_MANY_LOGIN_FAILURES),
+}
+
+
+def _failure_limit(kind: str, ip: str) -> dict[str, str]:
+    setting, message = FAILURE_LIMITS[kind]
+    rate = getattr(settings, setting)
+    return {
+        "group": f"{kind}-failures",
+        "value": ip,
+        "rate": rate,
+        "message": message.format(ip=ip, described=rate_describe(rate)),
+    }
+
+
+def credential_failures_check(*, kind: str, ip: str) -> None:
+    """Refuse (429) while `ip` is over its limit of failed `kind` credentials."""
+    limit_check(**_failure_limit(kind, ip))
+
+
+def credential_failure_note(*, kind: str, ip: str) -> None:
+    """Count one failed `kind` credential (an API key, a password) from `ip`."""
+    limit = _failure_limit(kind, ip)
+    limit_count(group=limit["group"], value=limit["value"], rate=limit["rate"])

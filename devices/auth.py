@@ -7,6 +7,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from accounts.services import client_ip, credential_failure_note, credential_failures_check
 from devices import errors
 from devices.models import DeviceAPIKey
 from devices.selectors import DeviceCaller, key_authenticate
@@ -18,8 +19,11 @@ class DeviceKeyAuthentication(BaseAuthentication):
         raw_key = request.META.get("HTTP_X_API_KEY")
         if raw_key is None:
             return None  # let the next scheme (JWT) try
+        ip = client_ip(request)
+        credential_failures_check(kind="key", ip=ip)
         key = key_authenticate(raw_key=raw_key.strip())
         if key is None:
+            credential_failure_note(kind="key", ip=ip)
             raise AuthenticationFailed(errors.KEY_INVALID)
         key_note_used(key=key, now=timezone.now())
         return DeviceCaller(key=key), key

@@ -10,12 +10,13 @@ from rest_framework.response import Response
 from devices.selectors import device_for_caller
 from events.selectors import history_read
 from events.serializers import (
+    parse_batch_body,
     parse_event_body,
     parse_history_query,
     read_json_object,
     to_epoch_ms,
 )
-from events.services import event_ingest
+from events.services import IngestResult, event_ingest, events_ingest_batch, write_quota_take
 from telemetry.api import JsonApiView
 
 
@@ -27,15 +28,38 @@ class EventView(JsonApiView):
         body = read_json_object(request, max_bytes=settings.EVENT_MAX_BODY_BYTES)
         submission = parse_event_body(body, now=now)
         device = device_for_caller(caller=request.user, device_id=submission.device_id, write=True)
+        quota = write_quota_take(device=device)
         result = event_ingest(device=device, reading=submission.reading, received_at=now)
-        return Response(
-            {
-                "ok": True,
-                "result": result,
-                "inserted": submission.echo(device.device_id),
-                "meta": {"success": True},
-            }
-        )
+        answer = {
+            "ok": True,
+            "result": result,
+            "inserted": submission.echo(device.device_id),
+            "meta": {"success": True},
+        }
+        return Response(answer, headers=quota.headers())
+
+
+class BatchView(JsonApiView):
+    """Up to 1000 events of one device, e.g. its buffer after an outage: one write."""
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: Request) -> Response:
+        now = timezone.now()
+        body = read_json_object(request, max_bytes=settings.BATCH_MAX_BODY_BYTES)
+        batch = parse_batch_body(body, now=now)
+        device = device_for_caller(caller=request.user, device_id=batch.device_id, write=True)
+        quota = write_quota_take(device=device)
+        outcomes = events_ingest_batch(device=device, items=batch.items, received_at=now)
+        totals = {result.value: 0 for result in IngestResult}
+        for outcome in outcomes:
+            totals[outcome.result] += 1
+        results = [
+            {"index": index, "result": outcome.result, "error": outcome.error}
+            for index, outcome in enumerate(outcomes)
+        ]
+        answer = {"ok": True, "deviceId": device.device_id, **totals, "results": results}
+        return Response(answer, headers=quota.headers())
 
 
 class HistoryView(JsonApiView):

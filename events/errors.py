@@ -26,6 +26,9 @@ STATE_NOT_PRINTABLE = "state must not contain control characters"
 VALVE_ID_INVALID = "valveId must be the number 1 or 2"
 
 CHANNEL_INVALID = "channel must be 1-64 characters of letters, digits, '_', '.' or '-'"
+BATCH_EVENTS_INVALID = "events must be a list of 1 to {limit} event objects"
+BATCH_EVENT_NOT_OBJECT = "an event must be a JSON object"
+BATCH_EVENT_OTHER_DEVICE = "an event's deviceId, if given, must be the batch's deviceId"
 STATE_XOR_VALUE = "give exactly one of state or value"
 VALUE_NOT_NUMBER = "value must be a number"
 VALUE_TOO_LARGE = "value must be between -1e15 and 1e15"
@@ -44,4 +47,8 @@ KIND_MISMATCH = "channel {channel!r} holds {kind} readings; this report is {othe
 CONFLICT = "channel {channel!r} already has a different reading at {ts}"
 TS_BEFORE_RETENTION = (
     "ts is older than this tenant's raw retention; events before {floor} are no longer kept"
+)
+WRITE_RATE_EXCEEDED = (
+    "too many writes for device {device_id!r}: its tenant allows {described} per device"
+    " (write rate {rate})"
 )

@@ -283,14 +283,51 @@ def parse_event_body(body: dict[str, Any], *, now: datetime) -> EventSubmission:
         valve_id = _parse_valve_id(body.get("valveId"))
         ts = parse_ts(body.get("ts"), now=now)
         return EventSubmission(device_id, Reading(f"valve{valve_id}", ts, state=state), valve_id)
-    channel = parse_channel(body["channel"])
+    return EventSubmission(device_id, _parse_reading(body, now=now), None)
+
+
+def _parse_reading(body: dict[str, Any], *, now: datetime) -> Reading:
+    """The richer body's reading: `channel`, exactly one of `state` or `value`, and `ts`."""
+    channel = parse_channel(body.get("channel"))
     state, value = body.get("state"), body.get("value")
     if (state is None) == (value is None):
         raise BadInput(errors.STATE_XOR_VALUE)
     ts = parse_ts(body.get("ts"), now=now)
     if state is not None:
-        return EventSubmission(device_id, Reading(channel, ts, state=_parse_state(state)), None)
-    return EventSubmission(device_id, Reading(channel, ts, value=_parse_value(value)), None)
+        return Reading(channel, ts, state=_parse_state(state))
+    return Reading(channel, ts, value=_parse_value(value))
+
+
+BATCH_MAX_EVENTS = 1000
+
+
+@dataclass(frozen=True)
+class BatchSubmission:
+    device_id: str | None
+    items: list[Reading | str]  # each event's reading, or why it was rejected
+
+
+def _parse_batch_event(raw: Any, *, device_id: str | None, now: datetime) -> Reading:
+    if not isinstance(raw, dict):
+        raise BadInput(errors.BATCH_EVENT_NOT_OBJECT)
+    if "deviceId" in raw and parse_device_id(raw["deviceId"]) != device_id:
+        raise BadInput(errors.BATCH_EVENT_OTHER_DEVICE)
+    return _parse_reading(raw, now=now)
+
+
+def parse_batch_body(body: dict[str, Any], *, now: datetime) -> BatchSubmission:
+    """`{"deviceId", "events": [...]}`: a bad envelope is 400; a bad event only rejects itself."""
+    device_id = parse_device_id(body.get("deviceId"))
+    events = body.get("events")
+    if not isinstance(events, list) or not 1 <= len(events) <= BATCH_MAX_EVENTS:
+        raise BadInput(errors.BATCH_EVENTS_INVALID.format(limit=BATCH_MAX_EVENTS))
+    items: list[Reading | str] = []
+    for raw in events:
+        try:
+            items.append(_parse_batch_event(raw, device_id=device_id, now=now))
+        except BadInput as exc:
+            items.append(exc.message)
+    return BatchSubmission(device_id, items)
 
 
 def legacy_valve_id(channel: str) -> int | None:

@@ -9,5 +9,6 @@ app_name = "events"
 # Both spellings answer directly: a redirect would turn a device's POST into a GET.
 urlpatterns = [
     re_path(r"^api/event/?$", api.EventView.as_view(), name="event"),
+    re_path(r"^api/events/?$", api.BatchView.as_view(), name="batch"),
     re_path(r"^api/history/?$", api.HistoryView.as_view(), name="history"),
 ]

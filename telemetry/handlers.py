@@ -45,7 +45,7 @@ def _is_locked(exc: OperationalError) -> bool:
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.message), status=exc.status_code)
+        return Response(error_body(exc.message), status=exc.status_code, headers=exc.headers)
     if isinstance(exc, Http404):
         return Response(error_body(str(exc) or NOT_FOUND), status=404)
     if isinstance(exc, PermissionDenied):

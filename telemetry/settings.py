@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,6 +33,13 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def env_rate(name: str, default: str) -> str:
+    raw = os.environ.get(name) or default
+    if not re.match(r"^[1-9][0-9]*/([1-9][0-9]*)?[smhd]$", raw):
+        raise ImproperlyConfigured(f"{name} must be a rate like 10/m or 5/5s, not {raw!r}")
+    return raw
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -187,8 +195,18 @@ SIMPLE_JWT = {
     "USER_AUTHENTICATION_RULE": "accounts.auth.user_may_authenticate",
 }
 
+# --- Rate limits (django-ratelimit counters in the default cache) ---------------
+# Behind a reverse proxy, the META key of the header carrying the client's
+# address (e.g. HTTP_X_FORWARDED_FOR); unset, REMOTE_ADDR. Only set it when the
+# proxy overwrites or appends that header, or clients can forge it.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
+# Failed credentials allowed per client address, in django-ratelimit syntax.
+KEY_FAILURE_RATE = env_rate("KEY_FAILURE_RATE", "60/m")
+LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/m")
+
 # Body cap for the JSON endpoints; larger bodies answer 413 before parsing.
 EVENT_MAX_BODY_BYTES = 64 * 1024
+BATCH_MAX_BODY_BYTES = 1024 * 1024
 
 LOGGING = {
     "version": 1,

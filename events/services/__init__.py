@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from events.services.ingest import IngestResult, event_ingest
+from events.services.ingest import (
+    IngestResult,
+    Outcome,
+    event_ingest,
+    events_ingest_batch,
+    write_quota_take,
+)
 
-__all__ = ["IngestResult", "event_ingest"]
+__all__ = ["IngestResult", "Outcome", "event_ingest", "events_ingest_batch", "write_quota_take"]

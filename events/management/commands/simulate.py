@@ -14,6 +14,7 @@ import random
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,8 @@ from events.simulator import (
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 EVENT_PATH = "/api/event"
+BATCH_PATH = "/api/events"
+BATCH_SIZE = 1000  # the most /api/events takes in one request
 TIMEOUT_SECONDS = 10
 MAX_DAYS = 365
 MAX_SPEED = 3600  # an hour a second; faster, two pump changes could share a millisecond
@@ -94,7 +97,8 @@ class Poster:
         if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
             raise CommandError(f"--url must look like http://host:port, not {url!r}")
         self.url = url.rstrip("/")
-        self._path = parts.path.rstrip("/") + EVENT_PATH
+        base = parts.path.rstrip("/")
+        self._event_path, self._batch_path = base + EVENT_PATH, base + BATCH_PATH
         https = parts.scheme == "https"
         self._factory = http.client.HTTPSConnection if https else http.client.HTTPConnection
         self._host, self._port = parts.hostname, port
@@ -122,30 +126,42 @@ class Poster:
             self._connection.connect()
         return self._connection
 
-    def _exchange(self, payload: bytes) -> Answer:
+    def _exchange(self, path: str, payload: bytes) -> Answer:
         connection = self._open()
-        connection.request("POST", self._path, body=payload, headers=self._headers)
+        connection.request("POST", path, body=payload, headers=self._headers)
         response = connection.getresponse()
         text = response.read().decode("utf-8", "replace")
         return Answer(response.status, text, response.getheader("Retry-After"))
 
-    def post(self, *, channel: str, reading: str | float, ts: datetime) -> Answer:
-        """Send one event; a request cut off mid-way is sent again on a fresh connection
+    def _send(self, path: str, body: dict[str, Any]) -> Answer:
+        """POST `body`; a request cut off mid-way is sent again on a fresh connection
         (if the first one was stored after all, the server answers `duplicate`)."""
-        body: dict[str, Any] = {"channel": channel, "ts": to_epoch_ms(ts)}
         if self._device_id is not None:
-            body["deviceId"] = self._device_id
-        body["state" if isinstance(reading, str) else "value"] = reading
+            body = {"deviceId": self._device_id, **body}
         payload = json.dumps(body).encode()
         try:
-            return self._exchange(payload)
+            return self._exchange(path, payload)
         except (OSError, http.client.HTTPException):
             self.close()  # e.g. the server dropped the kept-alive connection while idle
         try:
-            return self._exchange(payload)
+            return self._exchange(path, payload)
         except (OSError, http.client.HTTPException) as exc:
             self.close()
             raise Unreachable(_reason(exc)) from None
+
+    def post(self, *, channel: str, reading: str | float, ts: datetime) -> Answer:
+        """One event to /api/event."""
+        return self._send(self._event_path, _event_body(channel, reading, ts))
+
+    def post_batch(self, events: list[SimulatedEvent]) -> Answer:
+        """Several events, at their own times, to /api/events in one request."""
+        bodies = [_event_body(event.channel, event.reading, event.ts) for event in events]
+        return self._send(self._batch_path, {"events": bodies})
+
+
+def _event_body(channel: str, reading: str | float, ts: datetime) -> dict[str, Any]:
+    field = "state" if isinstance(reading, str) else "value"
+    return {"channel": channel, field: reading, "ts": to_epoch_ms(ts)}
 
 
 @dataclass
@@ -182,9 +198,10 @@ def _error_message(answer: Answer) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Act as the ESP32 pool controller: post its valve, pump and temperature events to "
-        "<url>/api/event over HTTP, either backfilling --days past days up to now and "
-        "exiting, or live (as they happen) until Ctrl-C."
+        "Act as the ESP32 pool controller: post its valve, pump and temperature events over "
+        "HTTP, either backfilling --days past days up to now in batches of 1000 to "
+        "<url>/api/events and exiting, or live, one by one to <url>/api/event as they happen, "
+        "until Ctrl-C."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -282,10 +299,11 @@ class Command(BaseCommand):
         listed = ", ".join(str(program) for program in programs)
         return f"Simulating {device} at {poster.url}: programs {listed} ({zone}), seed {seed}."
 
-    def _send(self, poster: Poster, tally: Tally, event: SimulatedEvent, *, ts: datetime) -> None:
-        """Post one event and count its answer; a refused key stops everything."""
+    def _patiently(self, poster: Poster, send: Callable[[], Answer]) -> Answer:
+        """`send()`, again after the server's Retry-After while it is busy; a refused key
+        stops everything."""
         for _ in range(BUSY_RETRIES):
-            answer = poster.post(channel=event.channel, reading=event.reading, ts=ts)
+            answer = send()
             if answer.status not in BUSY_STATUSES:
                 break
             try:
@@ -293,22 +311,48 @@ class Command(BaseCommand):
             except ValueError:
                 delay = 1.0
             _wait(min(max(delay, 0.1), MAX_RETRY_AFTER_SECONDS))
-        result = _result(answer)
+        if answer.status in (401, 403):
+            raise CommandError(
+                f"{poster.url} refused the key ({answer.status}): {_error_message(answer)}"
+            )
+        return answer
+
+    def _error(self, tally: Tally, event: SimulatedEvent, ts: datetime, text: str) -> None:
+        tally.errors += 1
+        if tally.errors <= SHOWN_ERRORS:
+            self.stderr.write(
+                f"Error for {event.channel}={event.reading} at {ts.isoformat()}: {text[:300]}"
+            )
+
+    def _count(self, tally: Tally, event: SimulatedEvent, ts: datetime, result: str | None,
+               error: str) -> None:  # fmt: skip
         if result == "stored":
             tally.stored += 1
         elif result == "duplicate":
             tally.duplicate += 1
-        elif answer.status in (401, 403):
-            raise CommandError(
-                f"{poster.url} refused the key ({answer.status}): {_error_message(answer)}"
-            )
         else:
-            tally.errors += 1
-            if tally.errors <= SHOWN_ERRORS:
-                self.stderr.write(
-                    f"Error {answer.status} for {event.channel}={event.reading} at "
-                    f"{ts.isoformat()}: {answer.text[:300]}"
-                )
+            self._error(tally, event, ts, error)
+
+    def _send(self, poster: Poster, tally: Tally, event: SimulatedEvent, *, ts: datetime) -> None:
+        """Post one event to /api/event and count its answer."""
+        answer = self._patiently(
+            poster, lambda: poster.post(channel=event.channel, reading=event.reading, ts=ts)
+        )
+        self._count(tally, event, ts, _result(answer), f"{answer.status} {answer.text}")
+
+    def _send_batch(self, poster: Poster, tally: Tally, events: list[SimulatedEvent]) -> None:
+        """Post events to /api/events in one request and count each one's result."""
+        answer = self._patiently(poster, lambda: poster.post_batch(events))
+        try:
+            results = json.loads(answer.text)["results"] if answer.status == 200 else None
+        except (ValueError, KeyError, TypeError):
+            results = None
+        if not isinstance(results, list) or len(results) != len(events):
+            for event in events:
+                self._error(tally, event, event.ts, f"{answer.status} {answer.text}")
+            return
+        for event, item in zip(events, results, strict=True):
+            self._count(tally, event, event.ts, item.get("result"), str(item.get("error")))
 
     def _summary(self, tally: Tally, began: float) -> str:
         return f"Posted {tally.posted} events: {tally} in {time.monotonic() - began:.1f} s"
@@ -316,22 +360,25 @@ class Command(BaseCommand):
     def _backfill(
         self, poster: Poster, timeline: dict[str, Any], *, days: int, verbosity: int
     ) -> None:
+        """Post the span's events in batches, as a device sends its buffer after an outage."""
         end = truncate_to_ms(_now())
         start = end - timedelta(days=days)
         self.stdout.write(f"Backfilling {start:%Y-%m-%d %H:%M:%S}Z to {end:%Y-%m-%d %H:%M:%S}Z.")
         tally, began, tenth = Tally(), time.monotonic(), 1
+        events = events_simulate(start=start, end=end, **timeline)
         try:
-            for event in events_simulate(start=start, end=end, **timeline):
-                while tenth < 10 and event.ts >= start + (end - start) * tenth / 10:
+            while batch := list(itertools.islice(events, BATCH_SIZE)):
+                self._send_batch(poster, tally, batch)
+                if verbosity >= 2:
+                    for event in batch:
+                        self.stdout.write(f"{event.ts.isoformat()} {event.channel} {event.reading}")
+                while tenth < 10 and batch[-1].ts >= start + (end - start) * tenth / 10:
                     if verbosity:
                         rate = tally.posted / max(time.monotonic() - began, 1e-3)
                         self.stdout.write(
                             f"{tenth * 10:3d}%  {tally.posted} posted: {tally}, {rate:.0f}/s"
                         )
                     tenth += 1
-                self._send(poster, tally, event, ts=event.ts)
-                if verbosity >= 2:
-                    self.stdout.write(f"{event.ts.isoformat()} {event.channel} {event.reading}")
         except Unreachable as exc:
             self.stdout.write(self._summary(tally, began))
             raise CommandError(f"lost {poster.url}: {exc}") from None
