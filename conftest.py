@@ -4,6 +4,8 @@ device esp32-01; `globex` with charlie (member) and its own esp32-01."""
 from __future__ import annotations
 
 import os
+import time
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -15,8 +17,10 @@ from testsupport import make_device, make_key, make_tenant, make_user
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect (never skip) tests whose service this run does not point at."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     available = {
-        "postgres": os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")),
+        "postgres": on_postgres,
+        "sqlite": not on_postgres,
         "redis": bool(os.environ.get("REDIS_URL")),
     }
     keep, drop = [], []
@@ -32,6 +36,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _fresh_cache():
     """Rate-limit counters live in the cache; ids repeat across tests, so start empty."""
     cache.clear()
+
+
+@pytest.fixture
+def frozen_rate_window(monkeypatch):
+    """Rate-limit windows are fixed: freeze their clock, so no window ends mid-test."""
+    frozen = time.time()
+    monkeypatch.setattr("django_ratelimit.core.time", SimpleNamespace(time=lambda: frozen))
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -17,7 +19,9 @@ from telemetry.errors import DomainError
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = "1"
+CACHE_RETRY_AFTER_SECONDS = "5"
 DATABASE_BUSY = "the database is busy; retry shortly"
+CACHE_DOWN = "the cache (rate limits) is unavailable; retry shortly"
 NOT_FOUND = "not found"
 SERVER_ERROR = "internal server error"
 
@@ -54,6 +58,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         logger.warning("database locked: answering 503")
         return Response(
             error_body(DATABASE_BUSY), status=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
+        )
+    if isinstance(exc, ConnectionInterrupted | RedisError):
+        # Fail closed: without the shared counters no write rate can be enforced.
+        logger.warning("cache unavailable: answering 503 (%s)", type(exc).__name__)
+        return Response(
+            error_body(CACHE_DOWN), status=503, headers={"Retry-After": CACHE_RETRY_AFTER_SECONDS}
         )
     response = exception_handler(exc, context)
     if response is not None:

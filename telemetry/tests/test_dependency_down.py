@@ -1,0 +1,64 @@
+"""A dependency briefly unavailable answers 503 JSON with Retry-After, never 500."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+
+from events.models import Event
+from telemetry.handlers import CACHE_DOWN, DATABASE_BUSY
+from testsupport import key_header
+
+BODY = {"channel": "pump", "state": "ON"}
+
+
+def closed_port() -> int:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        return listener.getsockname()[1]
+
+
+@pytest.fixture
+def redis_down(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+    yield
+    caches["default"].close()
+
+
+def test_a_down_redis_answers_503_and_stores_nothing(api, device, device_key, redis_down):
+    response = api.post("/api/event", BODY, format="json", **key_header(device_key))
+
+    assert response.status_code == 503
+    assert response.json() == {"ok": False, "error": CACHE_DOWN}
+    assert response["Retry-After"] == "5"
+    assert not Event.objects.exists()
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_sqlite_answers_503_and_stores_nothing(api, device, device_key):
+    other = sqlite3.connect(connection.settings_dict["NAME"])
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    connection.ensure_connection()
+    connection.connection.execute("PRAGMA busy_timeout = 100")
+    try:
+        response = api.post("/api/event", BODY, format="json", **key_header(device_key))
+    finally:
+        other.rollback()
+        other.close()
+        connection.close()
+
+    assert response.status_code == 503
+    assert response.json() == {"ok": False, "error": DATABASE_BUSY}
+    assert response["Retry-After"] == "1"
+    assert not Event.objects.exists()
