@@ -17,3 +17,11 @@ def tenant_get(*, slug: str) -> Tenant:
 
 def user_exists(*, username: str) -> bool:
     return User.objects.filter(username=username).exists()
+
+
+def user_for_token(*, user_id: object) -> User | None:
+    """The user a token names, with their tenant, or None (a deleted user, a bad claim)."""
+    try:
+        return User.objects.select_related("tenant").filter(pk=int(str(user_id))).first()
+    except ValueError:
+        return None

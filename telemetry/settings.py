@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "accounts",
     "devices",
     "events",
@@ -191,7 +192,13 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
     "UPDATE_LAST_LOGIN": False,
-    "TOKEN_REFRESH_SERIALIZER": "accounts.serializers.ActiveUserTokenRefreshSerializer",
+    # Each refresh hands out a new refresh token and blacklists the old one.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    # Tokens carry a hash of the password hash: a password change ends them.
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.serializers.TenantTokenObtainSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "accounts.serializers.CheckedTokenRefreshSerializer",
     "USER_AUTHENTICATION_RULE": "accounts.auth.user_may_authenticate",
 }
 
