@@ -10,12 +10,14 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.services import client_ip, credential_failure_note, credential_failures_check
+from telemetry import openapi
 from telemetry.api import JsonApiView
 
 
 class TokenObtainView(JsonApiView, TokenObtainPairView):
     """POST username + password → access + refresh; failures are limited per address."""
 
+    @openapi.token_post
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ip = client_ip(request)
         credential_failures_check(kind="login", ip=ip)
@@ -27,4 +29,8 @@ class TokenObtainView(JsonApiView, TokenObtainPairView):
 
 
 class TokenRefreshView(JsonApiView, TokenRefreshView):
-    """POST refresh → new access."""
+    """POST refresh → new access and refresh tokens."""
+
+    @openapi.token_refresh_post
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)

@@ -17,12 +17,14 @@ from events.serializers import (
     to_epoch_ms,
 )
 from events.services import IngestResult, event_ingest, events_ingest_batch, write_quota_take
+from telemetry import openapi
 from telemetry.api import JsonApiView
 
 
 class EventView(JsonApiView):
     http_method_names = ["post", "options"]
 
+    @openapi.event_post
     def post(self, request: Request) -> Response:
         now = timezone.now()
         body = read_json_object(request, max_bytes=settings.EVENT_MAX_BODY_BYTES)
@@ -44,6 +46,7 @@ class BatchView(JsonApiView):
 
     http_method_names = ["post", "options"]
 
+    @openapi.events_post
     def post(self, request: Request) -> Response:
         now = timezone.now()
         body = read_json_object(request, max_bytes=settings.BATCH_MAX_BODY_BYTES)
@@ -65,6 +68,7 @@ class BatchView(JsonApiView):
 class HistoryView(JsonApiView):
     http_method_names = ["get", "head", "options"]
 
+    @openapi.history_get
     def get(self, request: Request) -> Response:
         now = timezone.now()
         query = parse_history_query(request.query_params, now=now)
