@@ -11,7 +11,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 
-from devices.models import DEVICE_ID_MAX_LENGTH
+from devices.models import DEVICE_ID_MAX_LENGTH, DEVICE_ID_RE
 from events.models import STATE_MAX_LENGTH, VALUE_MAX_ABS
 from events.serializers import BATCH_MAX_EVENTS, LIMIT_MAX_WITH_RESOLUTION, RESOLUTIONS
 
@@ -60,6 +60,8 @@ TS = {
 DEVICE_ID = {
     "type": "string",
     "maxLength": DEVICE_ID_MAX_LENGTH,
+    "pattern": DEVICE_ID_RE.pattern,
+    "example": "esp32-01",
     "description": "The device's id; missing means the key's own device (a user must name it).",
 }
 CHANNEL = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$", "example": "pump"}
@@ -289,7 +291,11 @@ history_get = extend_schema(
     "the tenant's time zone. `from`/`to` win over `range`.",
     parameters=[
         OpenApiParameter(
-            "deviceId", str, description="Required for a user; a key's own device when missing."
+            "deviceId",
+            str,
+            pattern=DEVICE_ID_RE.pattern,
+            examples=[OpenApiExample("A device", value="esp32-01")],
+            description="Required for a user; a key's own device when missing.",
         ),
         OpenApiParameter(
             "range",

@@ -62,3 +62,21 @@ def test_the_default_database_is_sqlite_in_wal_mode_with_a_busy_timeout(tmp_path
     assert "journal_mode=WAL" in result.stdout
     assert "'timeout': 20" in result.stdout
     assert "'CONN_MAX_AGE': 600" in result.stdout
+
+
+def test_the_deploy_check_is_clean_with_production_settings(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env |= {
+        "DATA_DIR": str(tmp_path),
+        "DJANGO_SECRET_KEY": "a-long-production-like-key-" + "x7Qp2" * 10,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "1",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
