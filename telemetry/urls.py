@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Public on purpose: liveness for load balancers."""
-    return JsonResponse({"ok": True})
-
+from telemetry.health import healthz
 
 urlpatterns = [
     path("", include("events.urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    # Public on purpose: for load balancers and orchestrators.
     path("healthz", healthz, name="healthz"),
     # Public on purpose: the API's description, for clients and fuzzers.
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
