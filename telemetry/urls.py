@@ -11,6 +11,7 @@ from telemetry.health import healthz
 urlpatterns = [
     path("", include("events.urls")),
     path("", include("accounts.urls")),
+    path("", include("devices.urls")),
     path("admin/", admin.site.urls),
     # Public on purpose: for load balancers and orchestrators.
     path("healthz", healthz, name="healthz"),

@@ -27,7 +27,7 @@ def test_it_describes_every_endpoint_as_devices_spell_it(schema):
     }
 
 
-def test_it_describes_both_auth_schemes(schema):
+def test_it_describes_the_auth_schemes(schema):
     schemes = schema["components"]["securitySchemes"]
     assert schemes["DeviceKey"] == {
         "type": "apiKey",
@@ -36,7 +36,12 @@ def test_it_describes_both_auth_schemes(schema):
         "description": schemes["DeviceKey"]["description"],
     }
     assert (schemes["Bearer"]["type"], schemes["Bearer"]["scheme"]) == ("http", "bearer")
-    assert schema["paths"]["/api/event"]["post"]["security"] == [{"DeviceKey": []}, {"Bearer": []}]
+    assert (schemes["Session"]["in"], schemes["Session"]["name"]) == ("cookie", "sessionid")
+    assert schema["paths"]["/api/event"]["post"]["security"] == [
+        {"DeviceKey": []},
+        {"Bearer": []},
+        {"Session": []},
+    ]
     assert "security" not in schema["paths"]["/api/auth/token"]["post"] or schema["paths"][
         "/api/auth/token"
     ]["post"]["security"] in ([], [{}])

@@ -33,7 +33,15 @@ def test_thin_modules_never_call_objects(path):
     assert objects_calls(path) == [], f"{path} queries a model; go through a selector or service"
 
 
-PUBLIC_ON_PURPOSE = {"healthz", "schema", "docs", "accounts:token", "accounts:token-refresh"}
+PUBLIC_ON_PURPOSE = {
+    "healthz",
+    "schema",
+    "docs",
+    "accounts:token",
+    "accounts:token-refresh",
+    "accounts:login",
+    "accounts:logout",
+}
 
 
 def walk(patterns, namespace=""):
@@ -47,9 +55,16 @@ def walk(patterns, namespace=""):
             yield f"{namespace}{pattern.name}", pattern.callback
 
 
+PAGE_GUARDS = {"tenant", "tenant-admin", "user"}
+
+
 def test_every_url_is_guarded_or_public_on_purpose():
     for name, callback in walk(get_resolver().url_patterns):
         if name in PUBLIC_ON_PURPOSE:
+            continue
+        guard = getattr(callback, "guard", None)
+        if guard is not None:
+            assert guard in PAGE_GUARDS, name
             continue
         view_class = getattr(callback, "view_class", None)
         assert view_class is not None and issubclass(view_class, JsonApiView), name

@@ -1,0 +1,10 @@
+// "Copy" buttons: copy the text of the element named by data-copy.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const text = document.getElementById(button.dataset.copy).textContent;
+  navigator.clipboard.writeText(text).then(
+    () => { button.textContent = "Copied"; },
+    () => { button.textContent = "Select and copy"; },
+  );
+});
