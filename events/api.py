@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from devices.selectors import device_for_caller
+from events.renderers import history_csv, history_csv_filename, history_json
 from events.selectors import history_read
 from events.serializers import (
     parse_batch_body,
     parse_event_body,
     parse_history_query,
     read_json_object,
-    to_epoch_ms,
 )
 from events.services import IngestResult, event_ingest, events_ingest_batch, write_quota_take
 from telemetry import openapi
@@ -82,16 +83,11 @@ class HistoryView(JsonApiView):
             resolution=query.resolution,
             now=now,
         )
-        answer = {
-            "ok": True,
-            "deviceId": device.device_id,
-            "range": query.range_label,
-            "sinceTs": to_epoch_ms(query.start),
-            "untilTs": to_epoch_ms(query.end) if query.end else None,
-            "resolution": history.resolution,
-            "count": len(history.items),
-            "items": history.items,
-        }
-        if history.before is not None:
-            answer["before"] = history.before
-        return Response(answer)
+        if query.output == "csv":
+            filename = history_csv_filename(query=query, device=device, history=history)
+            return HttpResponse(
+                history_csv(device=device, history=history),
+                content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        return Response(history_json(query=query, device=device, history=history))

@@ -42,6 +42,7 @@ TS_IN_FUTURE = "ts is more than 5 minutes in the future"
 TIME_PARAM_INVALID = "{name} must be epoch milliseconds or an ISO 8601 time with an offset"
 FROM_AFTER_TO = "from must be earlier than to"
 RESOLUTION_INVALID = "resolution must be raw, hour, day or auto"
+FORMAT_INVALID = "format must be json or csv"
 
 KIND_MISMATCH = "channel {channel!r} holds {kind} readings; this report is {other}"
 CONFLICT = "channel {channel!r} already has a different reading at {ts}"

@@ -344,6 +344,8 @@ RANGE_ALL = timedelta(days=365)
 LIMIT_DEFAULT, LIMIT_MAX = 200, 500
 LIMIT_MAX_WITH_RESOLUTION = 5000
 RESOLUTIONS = ("raw", "hour", "day", "auto")
+# Our own `format` parameter (DRF's format switch is turned off in settings).
+OUTPUT_FORMATS = ("json", "csv")
 
 
 @dataclass(frozen=True)
@@ -355,6 +357,7 @@ class HistoryQuery:
     channel: str | None
     limit: int
     resolution: str  # raw, hour, day or auto
+    output: str = "json"  # json or csv
 
 
 def _parse_range(raw: str | None) -> tuple[str, timedelta]:
@@ -402,4 +405,7 @@ def parse_history_query(params: Any, *, now: datetime) -> HistoryQuery:
     # Legacy calls (no resolution) keep the legacy 500 cap.
     maximum = LIMIT_MAX if resolution is None else LIMIT_MAX_WITH_RESOLUTION
     limit = _parse_limit(params.get("limit"), maximum=maximum)
-    return HistoryQuery(device_id, label, start, end, channel, limit, resolution or "raw")
+    output = params.get("format", "json")
+    if output not in OUTPUT_FORMATS:
+        raise BadInput(errors.FORMAT_INVALID)
+    return HistoryQuery(device_id, label, start, end, channel, limit, resolution or "raw", output)

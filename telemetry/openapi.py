@@ -13,7 +13,12 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 
 from devices.models import DEVICE_ID_MAX_LENGTH, DEVICE_ID_RE
 from events.models import STATE_MAX_LENGTH, VALUE_MAX_ABS
-from events.serializers import BATCH_MAX_EVENTS, LIMIT_MAX_WITH_RESOLUTION, RESOLUTIONS
+from events.serializers import (
+    BATCH_MAX_EVENTS,
+    LIMIT_MAX_WITH_RESOLUTION,
+    OUTPUT_FORMATS,
+    RESOLUTIONS,
+)
 
 
 class DeviceKeyScheme(OpenApiAuthenticationExtension):
@@ -333,8 +338,23 @@ history_get = extend_schema(
             enum=list(RESOLUTIONS),
             description="Default raw; auto picks raw, hour or day.",
         ),
+        OpenApiParameter(
+            "format",
+            str,
+            enum=list(OUTPUT_FORMATS),
+            description="Default json; csv answers the same items as a CSV download, times "
+            "in the tenant's time zone with their offset.",
+        ),
     ],
-    responses={**_ok("History", "The window's items."), **_errors(*DEVICE_AUTH_ERRORS)},
+    responses={
+        (200, "application/json"): OpenApiResponse(
+            response=_ref("History"), description="The window's items."
+        ),
+        (200, "text/csv"): OpenApiResponse(
+            response={"type": "string"}, description="With format=csv: one row per item."
+        ),
+        **_errors(*DEVICE_AUTH_ERRORS),
+    },
 )
 
 token_post = extend_schema(

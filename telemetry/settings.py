@@ -216,6 +216,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "telemetry.handlers.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # `format` is history's own parameter (json or csv), not DRF's renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 # The schema at /api/schema/, browsable at /api/docs/ (assets from the sidecar

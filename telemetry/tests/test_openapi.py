@@ -76,7 +76,13 @@ def test_the_legacy_body_is_an_example(schema):
 
 def test_history_documents_its_parameters(schema):
     names = {p["name"] for p in schema["paths"]["/api/history"]["get"]["parameters"]}
-    assert names == {"deviceId", "range", "limit", "channel", "from", "to", "resolution"}
+    assert names == {"deviceId", "range", "limit", "channel", "from", "to", "resolution", "format"}
+
+
+def test_history_documents_its_csv_answer(schema):
+    responses = schema["paths"]["/api/history"]["get"]["responses"]
+    assert set(responses["200"]["content"]) == {"application/json", "text/csv"}
+    assert set(responses["400"]["content"]) == {"application/json"}
 
 
 def test_the_docs_page_serves_its_own_assets(client, db):
