@@ -12,6 +12,12 @@ ensure_venv() {  # $1: requirements file
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
 }
 
+ensure_static() {  # uPlot from its pinned npm package, then every static file, hashed
+    echo "==> Installing front-end packages (npm ci) and collecting static files"
+    npm ci --no-audit --no-fund --loglevel=error
+    "$PY" manage.py collectstatic --noinput -v0
+}
+
 mkdir -p data
 export DJANGO_SETTINGS_MODULE=telemetry.settings
 PY=.venv/bin/python

@@ -41,6 +41,7 @@ def device_detail(request: HttpRequest, device_id: str) -> HttpResponse:
     context = {
         "device": device,
         "overview": overview,
+        "ranges": ["1h", "24h", "7d", "30d", "1y"],
         "events": events_latest(device=device),
         "config": config,
     }

@@ -18,7 +18,7 @@ def duration(seconds: int | float | None) -> str:
     if hours:
         return f"{hours} h {minutes:02d} min"
     if minutes:
-        return f"{minutes} min {secs:02d} s"
+        return f"{minutes} min {secs:02d} s" if secs else f"{minutes} min"
     return f"{secs} s"
 
 

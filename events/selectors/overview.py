@@ -132,6 +132,6 @@ def device_overview(*, device: Device, now: datetime) -> DeviceOverview:
     return _overviews([device], tenant=device.tenant, now=now)[0]
 
 
-def events_latest(*, device: Device, limit: int = 50) -> list[Event]:
+def events_latest(*, device: Device, limit: int = 20) -> list[Event]:
     """The device's newest `limit` events, newest first."""
     return list(Event.objects.for_device(device).order_by("-ts", "channel")[:limit])
