@@ -14,6 +14,9 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from testsupport import make_device, make_key, make_tenant, make_user
 
+# Browser fixtures (live_url, browser, open_page) for the page tests.
+pytest_plugins = ["testsupport.browser"]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect (never skip) tests whose service this run does not point at."""

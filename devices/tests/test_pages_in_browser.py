@@ -12,7 +12,7 @@ from accounts.models import Role
 from events.serializers import Reading
 from events.services import event_ingest
 from testsupport import make_device, make_tenant, make_user, seed_simulated
-from testsupport.browser import DESKTOP, PHONE, browser, live_url, open_page  # noqa: F401
+from testsupport.browser import DESKTOP, PHONE
 
 # Counts a canvas's painted pixels: a blank chart has none.
 PAINTED_PIXELS = """(canvas) => {
