@@ -25,7 +25,8 @@ class LoginView(auth_views.LoginView):
             form.add_error(None, refusal.message)
             response = self.render_to_response(self.get_context_data(form=form))
             response.status_code = 429
-            response.headers.update(refusal.headers)
+            for header, value in refusal.headers.items():
+                response[header] = value
             return response
         return super().post(request, *args, **kwargs)
 
