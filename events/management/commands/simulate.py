@@ -11,8 +11,10 @@ import itertools
 import json
 import os
 import random
+import signal
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -397,10 +399,15 @@ class Command(BaseCommand):
         sim_start, began = truncate_to_ms(_now()), time.monotonic()
         self.stdout.write(f"Live from {sim_start:%Y-%m-%d %H:%M:%S}Z at {speed:g}x; Ctrl-C stops.")
         tally, reported = Tally(), began
+        # Ctrl-C stops between posts, never inside one: a post the server stored is
+        # always counted, so the summary matches what was stored.
+        stop = self._stop = threading.Event()
+        previous_handler = signal.signal(signal.SIGINT, lambda *_: stop.set())
         try:
             for event in events_simulate(start=sim_start, end=None, **timeline):
                 offset = (event.ts - sim_start) / speed
-                _wait(began + offset.total_seconds() - time.monotonic())
+                if stop.wait(max(0.0, began + offset.total_seconds() - time.monotonic())):
+                    break
                 ts = truncate_to_ms(sim_start + offset)
                 self._send_live(poster, tally, event, ts=ts)
                 if verbosity >= 2 or (verbosity and event.channel != TEMPERATURE):
@@ -408,8 +415,9 @@ class Command(BaseCommand):
                 if verbosity and time.monotonic() - reported >= LIVE_REPORT_SECONDS:
                     self.stdout.write(f"{tally.posted} posted: {tally}")
                     reported = time.monotonic()
-        except KeyboardInterrupt:
-            self.stdout.write("Stopped.")
+        finally:
+            signal.signal(signal.SIGINT, previous_handler)
+        self.stdout.write("Stopped.")
         self.stdout.write(self._summary(tally, began))
 
     def _send_live(
@@ -423,4 +431,5 @@ class Command(BaseCommand):
             except Unreachable as exc:
                 delay = LIVE_BACKOFF_SECONDS[min(attempt, len(LIVE_BACKOFF_SECONDS) - 1)]
                 self.stderr.write(f"Cannot reach {poster.url}: {exc}; retrying in {delay} s")
-                _wait(delay)
+                if self._stop.wait(delay):
+                    return
