@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -38,21 +39,39 @@ class Outcome:
 
 
 _COLUMNS = 6  # device_id, channel, ts, received_at, state, value
-# Table names come from the models, never from input. The tenant's raw floor is
-# checked in the statement itself, so an insert racing the purge job's raising
-# of the floor cannot store an event the purge would then delete unsummarised.
-# SQLite names a VALUES list's columns column1..N, as PostgreSQL does.
-_INSERT_HEAD = (
-    f"INSERT INTO {Event._meta.db_table} (device_id, channel, ts, received_at, state, value)"  # noqa: S608
-    " SELECT CAST(v.column1 AS BIGINT), v.column2, v.column3, v.column4,"
-    " CAST(v.column5 AS VARCHAR(32)), CAST(v.column6 AS DOUBLE PRECISION) FROM (VALUES "
-)
-_INSERT_TAIL = (
-    f") AS v WHERE NOT EXISTS (SELECT 1 FROM {Tenant._meta.db_table} t"  # noqa: S608
-    "  WHERE t.id = %s AND t.raw_floor IS NOT NULL AND t.raw_floor > v.column3)"
-    " ON CONFLICT (device_id, channel, ts) DO NOTHING RETURNING channel, ts"
-)
 _ROW = "(" + ", ".join(["%s"] * _COLUMNS) + ")"
+_EVENTS, _CHANNELS, _TENANTS = (model._meta.db_table for model in (Event, Channel, Tenant))
+# One statement stores a batch: each reading is inserted only if its channel
+# exists with the reading's kind (a channel's first event fixes it) and its ts is
+# not below the tenant's raw floor (checked here, so an insert racing the purge's
+# raising of the floor cannot store an event the purge would delete
+# unsummarised); a repeat of a stored instant is skipped by the unique key.
+# What was skipped is explained afterwards, off the common path. Table names
+# come from the models, never from input. SQLite names a VALUES list's columns
+# column1..N, as PostgreSQL does.
+_INSERT = (
+    f"INSERT INTO {_EVENTS} (device_id, channel, ts, received_at, state, value)"
+    " SELECT CAST(v.column1 AS BIGINT), v.column2, v.column3, v.column4,"
+    " CAST(v.column5 AS VARCHAR(32)), CAST(v.column6 AS DOUBLE PRECISION)"
+    " FROM (VALUES {rows}) AS v"
+    f" JOIN {_CHANNELS} ch ON ch.device_id = CAST(v.column1 AS BIGINT) AND ch.name = v.column2"
+    "  AND ch.kind = CASE WHEN v.column5 IS NULL THEN 'numeric' ELSE 'state' END"
+    f" WHERE NOT EXISTS (SELECT 1 FROM {_TENANTS} t"
+    "  WHERE t.id = %s AND t.raw_floor IS NOT NULL AND t.raw_floor > v.column3)"
+    " ON CONFLICT (device_id, channel, ts) DO NOTHING RETURNING channel, ts, state, value"
+)
+# PostgreSQL also advances each channel's current state in the same statement
+# (one round trip, atomic without BEGIN/COMMIT). Concurrent writers of a channel
+# queue on its row lock and re-check `last_ts`, so the newest reading wins.
+_INSERT_AND_ADVANCE = (
+    "WITH stored AS (" + _INSERT + "),"
+    " newest AS (SELECT DISTINCT ON (channel) channel, ts, state, value FROM stored"
+    "  ORDER BY channel, ts DESC),"
+    f" advanced AS (UPDATE {_CHANNELS} c SET last_ts = n.ts, last_state = n.state,"
+    "  last_value = n.value FROM newest n WHERE c.device_id = %s AND c.name = n.channel"
+    "  AND (c.last_ts IS NULL OR c.last_ts < n.ts))"
+    " SELECT channel, ts FROM stored"
+)
 
 
 def _rows_per_statement() -> int:
@@ -60,15 +79,17 @@ def _rows_per_statement() -> int:
         limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     else:
         limit = 65535  # PostgreSQL's bind parameter limit
-    return (limit - 1) // _COLUMNS
+    return (limit - 2) // _COLUMNS
 
 
 def _insert(
     *, device: Device, readings: Sequence[Reading], received_at: datetime
 ) -> set[tuple[str, datetime]]:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING: the (channel, ts) keys that were stored."""
+    """Store what fits its channel and the floor, advancing each channel's current state;
+    the (channel, ts) keys that were stored."""
     adapt = connection.ops.adapt_datetimefield_value
     received, stored = adapt(received_at), set()
+    on_postgres = connection.vendor == "postgresql"
     step = _rows_per_statement()
     with connection.cursor() as cursor:
         for start in range(0, len(readings), step):
@@ -84,8 +105,14 @@ def _insert(
                     reading.value,
                 ]
             params.append(device.tenant_id)
-            cursor.execute(_INSERT_HEAD + ", ".join([_ROW] * len(chunk)) + _INSERT_TAIL, params)
-            stored.update((channel, _as_utc(ts)) for channel, ts in cursor.fetchall())
+            sql = (_INSERT_AND_ADVANCE if on_postgres else _INSERT).format(
+                rows=", ".join([_ROW] * len(chunk))
+            )
+            cursor.execute(sql, [*params, device.pk] if on_postgres else params)
+            rows = cursor.fetchall()
+            stored.update((channel, _as_utc(ts)) for channel, ts, *_ in rows)
+            if not on_postgres:
+                _current_state_advance(device=device, rows=rows)
     return stored
 
 
@@ -95,20 +122,34 @@ def _as_utc(ts: datetime | str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _channel_kinds(*, device: Device, firsts: dict[str, Reading]) -> dict[str, str]:
-    """Each channel's kind; a channel's first event creates it and fixes the kind."""
-    channels = Channel.objects.for_device(device).filter(name__in=firsts)
-    kinds = dict(channels.values_list("name", "kind"))
-    missing = [name for name in firsts if name not in kinds]
-    if missing:
-        # Two first events racing: the loser's insert is skipped (it waits for the
-        # winner's commit on PostgreSQL), and it then reads the winner's kind.
-        Channel.objects.bulk_create(
-            [Channel(device=device, name=name, kind=firsts[name].kind) for name in missing],
-            ignore_conflicts=True,
-        )
-        kinds.update(channels.filter(name__in=missing).values_list("name", "kind"))
-    return kinds
+def _current_state_advance(*, device: Device, rows: Sequence[tuple]) -> None:
+    """SQLite: make each channel's newest stored reading its current state, if newer
+    than the one kept (inside the insert's transaction)."""
+    newest: dict[str, tuple] = {}
+    for channel, ts, state, value in rows:
+        ts = _as_utc(ts)
+        if channel not in newest or newest[channel][0] < ts:
+            newest[channel] = (ts, state, value)
+    for name, (ts, state, value) in newest.items():
+        Channel.objects.for_device(device).filter(name=name).filter(
+            Q(last_ts__isnull=True) | Q(last_ts__lt=ts)
+        ).update(last_ts=ts, last_state=state, last_value=value)
+
+
+def _channels_create(*, device: Device, readings: Sequence[Reading]) -> bool:
+    """Create the channels these readings name that do not exist yet, each with the kind
+    of its first reading here; whether any was missing. Racing first events: the
+    loser's insert is skipped and its readings then meet the winner's kind."""
+    firsts: dict[str, Reading] = {}
+    for reading in readings:
+        firsts.setdefault(reading.channel, reading)
+    known = set(
+        Channel.objects.for_device(device).filter(name__in=firsts).values_list("name", flat=True)
+    )
+    missing = [Channel(device=device, name=name, kind=reading.kind)
+               for name, reading in firsts.items() if name not in known]  # fmt: skip
+    Channel.objects.bulk_create(missing, ignore_conflicts=True)
+    return bool(missing)
 
 
 def _stored_readings(*, device: Device, readings: Sequence[Reading]) -> dict[tuple, tuple]:
@@ -119,14 +160,6 @@ def _stored_readings(*, device: Device, readings: Sequence[Reading]) -> dict[tup
         .values_list("channel", "ts", "state", "value")
     )
     return {(channel, ts): (state, value) for channel, ts, state, value in rows}
-
-
-def _current_state_advance(*, device: Device, newest: dict[str, Reading]) -> None:
-    """Make each channel's newest stored reading its current state, if newer than the one kept."""
-    for name, reading in newest.items():
-        Channel.objects.for_device(device).filter(name=name).filter(
-            Q(last_ts__isnull=True) | Q(last_ts__lt=reading.ts)
-        ).update(last_ts=reading.ts, last_state=reading.state, last_value=reading.value)
 
 
 def _conflict(reading: Reading) -> Outcome:
@@ -156,37 +189,35 @@ def _same(a: Reading, b: Reading) -> bool:
 def _store(
     *, device: Device, readings: dict[int, Reading], received_at: datetime
 ) -> dict[int, Outcome]:
-    """Insert readings of distinct (channel, ts); the outcome of each, by its index."""
+    """Insert readings of distinct (channel, ts); the outcome of each, by its index.
+
+    The common case, channels that exist and new instants, is one statement; what it
+    skipped is then explained: a new channel (created, then inserted), another kind
+    than the channel's, a repeat or a clash with what is stored, the raw floor."""
+    stored = _insert(device=device, readings=list(readings.values()), received_at=received_at)
+    skipped = [r for r in readings.values() if (r.channel, r.ts) not in stored]
+    if skipped and _channels_create(device=device, readings=skipped):
+        stored |= _insert(device=device, readings=skipped, received_at=received_at)
+        skipped = [r for r in skipped if (r.channel, r.ts) not in stored]
+    kinds, existing = {}, {}
+    if skipped:
+        channels = Channel.objects.for_device(device).filter(name__in={r.channel for r in skipped})
+        kinds = dict(channels.values_list("name", "kind"))
+        existing = _stored_readings(device=device, readings=skipped)
     outcomes: dict[int, Outcome] = {}
-    firsts: dict[str, Reading] = {}
-    for reading in readings.values():
-        firsts.setdefault(reading.channel, reading)
-    kinds = _channel_kinds(device=device, firsts=firsts)
-    fitting = {}
     for index, reading in readings.items():
-        if kinds[reading.channel] == reading.kind:
-            fitting[index] = reading
-        else:
-            outcomes[index] = _kind_mismatch(reading, kinds[reading.channel])
-    stored_keys = _insert(device=device, readings=list(fitting.values()), received_at=received_at)
-    skipped = {i: r for i, r in fitting.items() if (r.channel, r.ts) not in stored_keys}
-    existing = _stored_readings(device=device, readings=list(skipped.values())) if skipped else {}
-    newest: dict[str, Reading] = {}
-    for index, reading in fitting.items():
-        if index not in skipped:
+        if (reading.channel, reading.ts) in stored:
             outcomes[index] = Outcome(IngestResult.STORED)
-            if reading.channel not in newest or newest[reading.channel].ts < reading.ts:
-                newest[reading.channel] = reading
-            continue
-        stored = existing.get((reading.channel, reading.ts))
-        if stored is None:  # skipped by the raw floor, raised since the request began
+        elif kinds[reading.channel] != reading.kind:
+            outcomes[index] = _kind_mismatch(reading, kinds[reading.channel])
+        elif (found := existing.get((reading.channel, reading.ts))) is None:
+            # skipped by the raw floor, raised since the request began
             device.tenant.refresh_from_db(fields=["raw_floor"])
             outcomes[index] = _too_old(device.tenant.raw_floor)
-        elif stored == (reading.state, reading.value):
+        elif found == (reading.state, reading.value):
             outcomes[index] = Outcome(IngestResult.DUPLICATE)
         else:
             outcomes[index] = _conflict(reading)
-    _current_state_advance(device=device, newest=newest)
     return outcomes
 
 
@@ -207,8 +238,11 @@ def events_ingest_batch(
         else:
             first_of.setdefault((item.channel, item.ts), index)
     if first_of:
-        with transaction.atomic():
-            firsts = {index: items[index] for index in first_of.values()}
+        firsts = {index: items[index] for index in first_of.values()}
+        # PostgreSQL: each statement is atomic on its own (insert and current state
+        # together); SQLite advances the current state in a second statement.
+        atomic = transaction.atomic() if connection.vendor == "sqlite" else nullcontext()
+        with atomic:
             outcomes.update(_store(device=device, readings=firsts, received_at=received_at))
     # A later report of an instant already in the batch: a repeat answers like the first
     # (a stored first makes it a duplicate); another reading is a conflict.
