@@ -241,21 +241,25 @@ def history_read(
     now: datetime,
 ) -> History:
     """What /api/history answers: raw events with their carried-in state, or rollups."""
+    chosen = resolution
     if resolution == "auto":
-        resolution = _auto_resolution(
+        chosen = _auto_resolution(
             device=device, start=start, end=end or now, channel=channel, limit=limit
         )
-    if resolution == "raw":
-        events = events_window(device=device, start=start, end=end, channel=channel, limit=limit)
-        before = events_before(device=device, start=start, channel=channel)
-        return History("raw", [_raw_item(e) for e in events], [_raw_item(b) for b in before])
-    items = rollups_window(
-        device=device,
-        period=Period(resolution),
-        start=start,
-        end=end,
-        channel=channel,
-        limit=limit,
-        now=now,
-    )
-    return History(resolution, items, None)
+    if chosen != "raw":
+        items = rollups_window(
+            device=device,
+            period=Period(chosen),
+            start=start,
+            end=end,
+            channel=channel,
+            limit=limit,
+            now=now,
+        )
+        # Before the rollup job's first run over new events there are no summaries
+        # yet: auto then shows the oldest raw events rather than an empty window.
+        if items or resolution != "auto":
+            return History(chosen, items, None)
+    events = events_window(device=device, start=start, end=end, channel=channel, limit=limit)
+    before = events_before(device=device, start=start, channel=channel)
+    return History("raw", [_raw_item(e) for e in events], [_raw_item(b) for b in before])

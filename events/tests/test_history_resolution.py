@@ -126,6 +126,17 @@ def test_auto_picks_hours_then_days_as_the_range_grows(api, device, device_key):
     assert (pick(0.5), pick(3), pick(240)) == ("raw", "hour", "day")
 
 
+def test_auto_shows_raw_events_before_the_first_rollup_run(api, device, device_key):
+    for minute in range(180):
+        post(device, T + timedelta(minutes=minute), channel="temperature", value=minute)
+    window = {"from": to_epoch_ms(T), "to": to_epoch_ms(T + timedelta(hours=3))}
+
+    answer = history(api, device_key, resolution="auto", limit=50, **window)
+
+    assert answer["resolution"] == "raw"
+    assert [item["value"] for item in answer["items"]] == list(range(50))
+
+
 def test_auto_uses_rollups_where_raw_events_were_purged(api, device, device_key, settings):
     settings.PURGE_GRACE_SECONDS = 0
     old = datetime.now(UTC) - timedelta(days=65)
