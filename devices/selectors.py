@@ -5,12 +5,14 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404
 
 from accounts.models import Tenant, User
 from devices import errors
 from devices.models import KEY_PREFIX_LENGTH, Device, DeviceAPIKey
-from devices.services import KEY_ALPHABET, KEY_LENGTH, key_digest
+from devices.services import KEY_ALPHABET, KEY_LENGTH, key_cache_name, key_digest
 from telemetry.errors import BadInput, Forbidden
 
 _KEY_CHARS = frozenset(KEY_ALPHABET)
@@ -32,15 +34,27 @@ class DeviceCaller:
         return self.key.device.tenant
 
 
+def _key_lookup(prefix: str) -> DeviceAPIKey | None:
+    """The live key with `prefix`, its device and tenant joined; from the shared cache
+    when one is configured (KEY_CACHE_SECONDS), so most requests skip the database."""
+    name = key_cache_name(prefix)
+    if settings.KEY_CACHE_SECONDS and (cached := cache.get(name)) is not None:
+        return cached
+    key = (
+        DeviceAPIKey.objects.select_related("device__tenant")
+        .filter(prefix=prefix, revoked_at__isnull=True)
+        .first()
+    )
+    if key is not None and settings.KEY_CACHE_SECONDS:
+        cache.set(name, key, timeout=settings.KEY_CACHE_SECONDS)
+    return key
+
+
 def key_authenticate(*, raw_key: str) -> DeviceAPIKey | None:
     """The live key matching `raw_key` (device and tenant joined), or None."""
     if len(raw_key) != KEY_LENGTH or not _KEY_CHARS.issuperset(raw_key):
         return None
-    key = (
-        DeviceAPIKey.objects.select_related("device__tenant")
-        .filter(prefix=raw_key[:KEY_PREFIX_LENGTH], revoked_at__isnull=True)
-        .first()
-    )
+    key = _key_lookup(raw_key[:KEY_PREFIX_LENGTH])
     if key is None or not key.device.tenant.is_active:
         return None
     if not hmac.compare_digest(key.digest, key_digest(raw_key)):

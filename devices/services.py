@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -20,9 +23,20 @@ from telemetry.errors import Conflict, NotFound
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_SECRET_LENGTH = 32  # 32 of 62 symbols: ~190 bits beyond the prefix
 KEY_LENGTH = KEY_PREFIX_LENGTH + KEY_SECRET_LENGTH
-# "Last used" and "last seen" are noted at most this often, so a busy device
-# does not turn every request into an extra write.
+# "Last used" (a key) and "last seen" (its device) are noted at most this often,
+# so a busy device does not turn every request into an extra write.
 TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def key_cache_name(prefix: str) -> str:
+    return f"device-key:{prefix}"
+
+
+def key_cache_forget(*, prefixes: Iterable[str]) -> None:
+    """Drop cached key lookups (after a revocation, or a change to their device or
+    tenant), so the next request reads the database."""
+    if settings.KEY_CACHE_SECONDS:
+        cache.delete_many([key_cache_name(prefix) for prefix in prefixes])
 
 
 def key_digest(raw_key: str) -> str:
@@ -76,27 +90,19 @@ def key_revoke(*, prefix: str) -> DeviceAPIKey:
     )
     if not updated:
         raise Conflict(errors.KEY_ALREADY_REVOKED.format(prefix=prefix))
+    key_cache_forget(prefixes=[prefix])  # so the very next request fails
     key.refresh_from_db(fields=["revoked_at"])
     return key
 
 
-def _is_stale(moment: datetime | None, now: datetime) -> bool:
-    return moment is None or moment < now - TOUCH_INTERVAL
-
-
 def key_note_used(*, key: DeviceAPIKey, now: datetime) -> None:
-    """Note the key's last use; at most one conditional UPDATE a minute per key."""
-    if _is_stale(key.last_used_at, now):
-        DeviceAPIKey.objects.filter(pk=key.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)
-        ).update(last_used_at=now)
-        key.last_used_at = now
-
-
-def device_note_seen(*, device: Device, now: datetime) -> None:
-    """Note that the device reported; at most one conditional UPDATE a minute per device."""
-    if _is_stale(device.last_seen_at, now):
-        Device.objects.filter(pk=device.pk).filter(
-            Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - TOUCH_INTERVAL)
-        ).update(last_seen_at=now)
-        device.last_seen_at = now
+    """Note the key's last use and its device's last contact: at most once a minute per
+    key (a claim in the shared cache, then two UPDATEs), never a write per request."""
+    claim = f"key-used:{key.pk}"
+    if not cache.add(claim, 1, timeout=int(TOUCH_INTERVAL.total_seconds())):
+        return
+    DeviceAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    Device.objects.filter(pk=key.device_id).filter(
+        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now)
+    ).update(last_seen_at=now)
+    key.last_used_at = key.device.last_seen_at = now

@@ -260,6 +260,13 @@ SIMPLE_JWT = {
 RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
 # Failed credentials allowed per client address, in django-ratelimit syntax.
 KEY_FAILURE_RATE = env_rate("KEY_FAILURE_RATE", "60/m")
+# Device key lookups cached this long in Redis (0: off). Revoking a key, or
+# changing its device or tenant, deletes the entry, so the next request already
+# sees it. Without Redis each process would keep its own copy that another
+# process (e.g. `manage.py revoke_key`) cannot delete: off, and refused.
+KEY_CACHE_SECONDS = env_int("KEY_CACHE_SECONDS", 60 if REDIS_URL else 0)
+if KEY_CACHE_SECONDS and not REDIS_URL:
+    raise ImproperlyConfigured("KEY_CACHE_SECONDS needs REDIS_URL (a cache every process shares)")
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/m")
 
 # Body cap for the JSON endpoints; larger bodies answer 413 before parsing.

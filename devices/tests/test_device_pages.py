@@ -67,6 +67,8 @@ def test_the_device_page_carries_its_chart_settings(logged_in, device):
     device.tenant.time_zone = "Europe/Madrid"
     device.tenant.save(update_fields=["time_zone"])
     post(device, datetime.now(UTC), channel="temperature", value=24.5)
+    seen = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
+    type(device).objects.filter(pk=device.pk).update(last_seen_at=seen)
 
     response = logged_in.get("/devices/esp32-01/")
 
@@ -77,7 +79,8 @@ def test_the_device_page_carries_its_chart_settings(logged_in, device):
     assert config["timeZone"] == "Europe/Madrid"
     assert config["channels"] == {"temperature": "numeric"}
     assert config["historyUrl"] == "/api/history"
-    assert config["silentSince"] > 0
+    # last seen + the expected 5 minutes + the minute "last seen" may lag behind
+    assert config["silentSince"] == int((seen + timedelta(minutes=6)).timestamp() * 1000)
     assert "Times in Europe/Madrid" in page
     assert "/static/vendor/uplot/uPlot.iife.min." in page  # hashed by the manifest
 
