@@ -75,11 +75,14 @@ def device_for_caller(*, caller: DeviceCaller | User, device_id: str | None, wri
 
 
 def tenant_devices(*, tenant: Tenant) -> QuerySet[Device]:
+    """The tenant's devices by device_id."""
+    return Device.objects.for_tenant(tenant).order_by("device_id")
+
+
+def tenant_devices_with_keys(*, tenant: Tenant) -> QuerySet[Device]:
     """The tenant's devices by device_id, each with `live_keys`, its unrevoked keys."""
-    return (
-        Device.objects.for_tenant(tenant)
-        .annotate(live_keys=Count("api_keys", filter=Q(api_keys__revoked_at__isnull=True)))
-        .order_by("device_id")
+    return tenant_devices(tenant=tenant).annotate(
+        live_keys=Count("api_keys", filter=Q(api_keys__revoked_at__isnull=True))
     )
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts.guards import tenant_admin_page, tenant_page
 from accounts.selectors import tenant_users
 from devices.forms import DeviceAddForm, DeviceEditForm, KeyAddForm
-from devices.selectors import device_get, device_key_get, device_keys, tenant_devices
+from devices.selectors import device_get, device_key_get, device_keys, tenant_devices_with_keys
 from devices.services import NewKey, device_provision, device_update, key_create, key_revoke
 from events.selectors import device_overview, devices_overview, events_latest
 from telemetry.errors import Conflict
@@ -62,7 +62,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     context = {
         "tenant": tenant,
         "users": tenant_users(tenant=tenant),
-        "devices": tenant_devices(tenant=tenant),
+        "devices": tenant_devices_with_keys(tenant=tenant),
     }
     return render(request, "manage/index.html", context)
 

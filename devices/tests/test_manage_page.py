@@ -11,8 +11,9 @@ from testsupport import make_device
 URL = reverse("devices:manage")
 
 
-def test_it_lists_only_the_tenants_users_and_devices(ada_client, alice, bob, charlie, device,
-                                                     other_device):  # fmt: skip
+def test_it_lists_only_the_tenants_users_and_devices(
+    ada_client, alice, bob, charlie, device, other_device
+):
     make_device(device.tenant, "esp32-02")
 
     response = ada_client.get(URL)
