@@ -13,7 +13,7 @@ from devices.models import (
 )
 
 
-def _interval_field() -> forms.IntegerField:
+def interval_field() -> forms.IntegerField:
     return forms.IntegerField(
         label="Expected report interval (seconds)",
         min_value=INTERVAL_MIN_SECONDS,
@@ -27,7 +27,7 @@ class DeviceEditForm(forms.Form):
     name = Device._meta.get_field("name").formfield(
         help_text="Shown on the pages (default: the id)."
     )
-    expected_interval_seconds = _interval_field()
+    expected_interval_seconds = interval_field()
 
 
 class DeviceAddForm(DeviceEditForm):

@@ -30,8 +30,9 @@ def test_its_first_key_is_shown_once_and_posts_events(ada_client, api):
     assert "no-store" in response.headers["Cache-Control"]
     stored = DeviceAPIKey.objects.get(device__device_id="esp32-pool-02")
     assert stored.prefix == raw_key[:8] and raw_key not in stored.digest
-    posted = api.post("/api/event", {"channel": "pump", "state": "ON"}, format="json",
-                      **key_header(raw_key))  # fmt: skip
+    posted = api.post(
+        "/api/event", {"channel": "pump", "state": "ON"}, format="json", **key_header(raw_key)
+    )
     assert posted.json()["result"] == "stored"
     assert Event.objects.get(device__device_id="esp32-pool-02").state == "ON"
     page = ada_client.get(reverse("devices:manage-device", args=["esp32-pool-02"]))

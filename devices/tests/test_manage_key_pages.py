@@ -69,8 +69,9 @@ def test_revoking_another_tenants_key_answers_404_and_keeps_it(
     assert DeviceAPIKey.objects.get(prefix=other_device_key[:8]).revoked_at is None
 
 
-def test_revoking_a_key_of_another_of_our_devices_through_this_url_answers_404(ada_client, device,
-                                                                               tenant):  # fmt: skip
+def test_revoking_a_key_of_another_of_our_devices_through_this_url_answers_404(
+    ada_client, device, tenant
+):
     other_key = make_key(make_device(tenant, "esp32-02"))
 
     assert ada_client.post(revoke_url(other_key[:8])).status_code == 404
