@@ -38,5 +38,5 @@ class DeviceAddForm(DeviceEditForm):
 
 class KeyAddForm(forms.Form):
     name = DeviceAPIKey._meta.get_field("name").formfield(
-        help_text="A label, e.g. where the key is used."
+        label="Name of the new key", help_text="A label, e.g. where the key is used."
     )

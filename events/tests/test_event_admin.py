@@ -123,6 +123,15 @@ def test_the_list_runs_a_bounded_number_of_queries(
         admin_client.get(f"{CHANGELIST}?{query}")
 
 
+def test_facet_counts_are_never_offered(admin_client, events, tenant):
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(f"{CHANGELIST}?_facets=True&tenant={tenant.pk}")
+
+    assert "Show counts" not in response.content.decode()
+    assert _whole_table_counts(captured.captured_queries) == []
+    assert len(captured.captured_queries) <= 7
+
+
 def test_counting_stops_at_the_cap_and_so_do_the_pages(admin_client, events, monkeypatch):
     monkeypatch.setattr("events.admin.COUNT_CAP", 2)
 
