@@ -1,5 +1,6 @@
-"""The cast (STYLE.md): tenant `acme` with alice (member), bob (viewer) and
-device esp32-01; `globex` with charlie (member) and its own esp32-01."""
+"""The cast (STYLE.md): tenant `acme` with ada (admin), alice (member), bob (viewer)
+and device esp32-01; `globex` with charlie (member) and its own esp32-01. Operators
+use pytest-django's `admin_client` (a superuser of no tenant)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -54,6 +56,12 @@ def api() -> APIClient:
 
 
 @pytest.fixture
+def client_factory():
+    """Another browser, e.g. a second user's, beside the `client` fixture."""
+    return Client
+
+
+@pytest.fixture
 def tenant(db):
     return make_tenant("acme")
 
@@ -61,6 +69,18 @@ def tenant(db):
 @pytest.fixture
 def other_tenant(db):
     return make_tenant("globex")
+
+
+@pytest.fixture
+def ada(tenant):
+    return make_user(tenant, "ada", Role.ADMIN)
+
+
+@pytest.fixture
+def ada_client(client, ada):
+    """A browser logged in as acme's admin."""
+    client.force_login(ada)
+    return client
 
 
 @pytest.fixture

@@ -11,3 +11,6 @@ TOO_MANY_KEY_FAILURES = "too many failed API key attempts from {ip}: at most {de
 TOO_MANY_LOGIN_FAILURES = "too many failed logins from {ip}: at most {described}"
 NO_TENANT_PAGES = "this account belongs to no tenant: operators use /admin/"
 TENANT_ADMINS_ONLY = "only the tenant's admins may manage users and devices"
+USER_NOT_FOUND = "user not found"
+NOT_ON_YOURSELF = "you cannot change your own role or deactivate yourself: ask another admin"
+ROLE_UNKNOWN = "{role!r} is not a role (admin, member or viewer)"

@@ -1,13 +1,14 @@
-"""Forms of the account pages."""
+"""Forms of the account pages and of the tenant admins' user pages."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from accounts import errors
 from accounts.auth import user_may_authenticate
-from accounts.models import User
+from accounts.models import Role, User
 
 
 class LoginForm(AuthenticationForm):
@@ -17,3 +18,18 @@ class LoginForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if not user_may_authenticate(user):
             raise ValidationError(errors.TENANT_INACTIVE, code="tenant_inactive")
+
+
+class UserAddForm(forms.Form):
+    username = User._meta.get_field("username").formfield()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to generate one; it is shown once.",
+    )
+
+
+class UserRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+from django.http import Http404
+
 from accounts import errors
 from accounts.models import Tenant, User
 from telemetry.errors import NotFound
@@ -25,3 +28,17 @@ def user_for_token(*, user_id: object) -> User | None:
         return User.objects.select_related("tenant").filter(pk=int(str(user_id))).first()
     except ValueError:
         return None
+
+
+def tenant_users(*, tenant: Tenant) -> QuerySet[User]:
+    """The tenant's users, by username."""
+    return User.objects.filter(tenant=tenant).order_by("username")
+
+
+def tenant_user_get(*, tenant: Tenant, user_id: int) -> User:
+    """A user of `tenant`; another tenant's answers exactly like a missing one (404)."""
+    user = User.objects.filter(tenant=tenant, pk=user_id).first()
+    if user is None:
+        raise Http404(errors.USER_NOT_FOUND)
+    user.tenant = tenant  # already loaded: spare the join
+    return user

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from accounts import errors
 from accounts.models import DEFAULT_WRITE_RATE, Role, Tenant, User
-from telemetry.errors import Conflict
+from telemetry.errors import BadInput, Conflict, Forbidden, NotFound
 from telemetry.ratelimit import limit_check, limit_count, rate_describe
 
 
@@ -55,6 +55,36 @@ def user_create(*, tenant: Tenant, username: str, password: str, role: str = Rol
             user.save()
     except IntegrityError:
         raise Conflict(errors.USER_EXISTS.format(username=username)) from None
+    return user
+
+
+def _check_may_manage(actor: User, user: User) -> None:
+    # Callers fetch `user` through tenant_user_get already; checked again here so
+    # that no caller can reach across tenants by forgetting to.
+    if actor.tenant_id is None or user.tenant_id != actor.tenant_id:
+        raise NotFound(errors.USER_NOT_FOUND)
+    # The actor is an active admin and may not demote or deactivate themselves,
+    # so a tenant can never lose its last admin through these pages.
+    if user.pk == actor.pk:
+        raise Forbidden(errors.NOT_ON_YOURSELF)
+
+
+def user_role_set(*, actor: User, user: User, role: str) -> User:
+    """Give `user`, of the actor's tenant, another role (the actor's own is refused)."""
+    _check_may_manage(actor, user)
+    if role not in Role.values:
+        raise BadInput(errors.ROLE_UNKNOWN.format(role=role))
+    user.role = role
+    user.save(update_fields=["role"])
+    return user
+
+
+def user_deactivate(*, actor: User, user: User) -> User:
+    """Deactivate `user`, of the actor's tenant: their sessions and tokens stop working
+    on the next request (both check is_active). Idempotent; the actor's own is refused."""
+    _check_may_manage(actor, user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
     return user
 
 

@@ -13,4 +13,11 @@ urlpatterns = [
     path("logout/", views.logout, name="logout"),
     path("password/", views.password_change, name="password-change"),
     path("password/done/", views.password_change_done, name="password-change-done"),
+    path("manage/users/add/", views.user_add, name="user-add"),
+    path("manage/users/<int:user_id>/", views.user_edit, name="user-edit"),
+    path(
+        "manage/users/<int:user_id>/deactivate/",
+        views.user_deactivate_page,
+        name="user-deactivate",
+    ),
 ]

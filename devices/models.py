@@ -12,6 +12,11 @@ from accounts.models import Tenant
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 DEVICE_ID_MAX_LENGTH = 64
 KEY_PREFIX_LENGTH = 8
+DEFAULT_INTERVAL_SECONDS = 300
+# A device reporting more often than every 10 s, or less than once a week,
+# would make online/offline meaningless (checked by the services).
+INTERVAL_MIN_SECONDS = 10
+INTERVAL_MAX_SECONDS = 7 * 24 * 3600
 
 
 class DeviceQuerySet(models.QuerySet):
@@ -33,7 +38,8 @@ class Device(models.Model):
     name = models.CharField(max_length=200, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     expected_interval_seconds = models.PositiveIntegerField(
-        default=300, help_text="How often the device reports; online/offline is judged by it."
+        default=DEFAULT_INTERVAL_SECONDS,
+        help_text="How often the device reports; online/offline is judged by it.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Tenant, User
@@ -85,3 +86,29 @@ def device_for_caller(*, caller: DeviceCaller | User, device_id: str | None, wri
     if write and not caller.can_write:
         raise Forbidden(errors.VIEWER_READ_ONLY)
     return device_get(tenant=caller.tenant, device_id=device_id)
+
+
+def tenant_devices(*, tenant: Tenant) -> QuerySet[Device]:
+    """The tenant's devices by device_id."""
+    return Device.objects.for_tenant(tenant).order_by("device_id")
+
+
+def tenant_devices_with_keys(*, tenant: Tenant) -> QuerySet[Device]:
+    """The tenant's devices by device_id, each with `live_keys`, its unrevoked keys."""
+    return tenant_devices(tenant=tenant).annotate(
+        live_keys=Count("api_keys", filter=Q(api_keys__revoked_at__isnull=True))
+    )
+
+
+def device_keys(*, device: Device) -> QuerySet[DeviceAPIKey]:
+    """The device's keys, newest first, revoked ones included."""
+    return DeviceAPIKey.objects.for_device(device).order_by("-created_at", "-pk")
+
+
+def device_key_get(*, device: Device, prefix: str) -> DeviceAPIKey:
+    """A key of `device`; another device's answers exactly like a missing one (404)."""
+    key = DeviceAPIKey.objects.for_device(device).filter(prefix=prefix).first()
+    if key is None:
+        raise Http404(errors.KEY_NOT_OF_DEVICE)
+    key.device = device
+    return key

@@ -17,8 +17,15 @@ from django.utils import timezone
 
 from accounts.models import Tenant
 from devices import errors
-from devices.models import KEY_PREFIX_LENGTH, Device, DeviceAPIKey
-from telemetry.errors import Conflict, NotFound
+from devices.models import (
+    DEFAULT_INTERVAL_SECONDS,
+    INTERVAL_MAX_SECONDS,
+    INTERVAL_MIN_SECONDS,
+    KEY_PREFIX_LENGTH,
+    Device,
+    DeviceAPIKey,
+)
+from telemetry.errors import BadInput, Conflict, NotFound
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_SECRET_LENGTH = 32  # 32 of 62 symbols: ~190 bits beyond the prefix
@@ -50,15 +57,63 @@ class NewKey:
     raw_key: str  # shown once, never stored
 
 
-def device_register(*, tenant: Tenant, device_id: str, name: str = "") -> Device:
+def _check_interval(seconds: int) -> None:
+    if not INTERVAL_MIN_SECONDS <= seconds <= INTERVAL_MAX_SECONDS:
+        raise BadInput(
+            errors.INTERVAL_OUT_OF_RANGE.format(low=INTERVAL_MIN_SECONDS, high=INTERVAL_MAX_SECONDS)
+        )
+
+
+def device_register(
+    *,
+    tenant: Tenant,
+    device_id: str,
+    name: str = "",
+    expected_interval_seconds: int = DEFAULT_INTERVAL_SECONDS,
+) -> Device:
     """Create a device in `tenant`; an existing device_id in that tenant is a Conflict."""
-    device = Device(tenant=tenant, device_id=device_id, name=name or device_id)
+    _check_interval(expected_interval_seconds)
+    device = Device(
+        tenant=tenant,
+        device_id=device_id,
+        name=name or device_id,
+        expected_interval_seconds=expected_interval_seconds,
+    )
     device.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
             device.save()
     except IntegrityError:
         raise Conflict(errors.DEVICE_EXISTS.format(device_id=device_id, tenant=tenant)) from None
+    return device
+
+
+def device_provision(
+    *,
+    tenant: Tenant,
+    device_id: str,
+    name: str = "",
+    expected_interval_seconds: int = DEFAULT_INTERVAL_SECONDS,
+) -> NewKey:
+    """Register a device in `tenant` with its first key, both or neither."""
+    with transaction.atomic():
+        device = device_register(
+            tenant=tenant,
+            device_id=device_id,
+            name=name,
+            expected_interval_seconds=expected_interval_seconds,
+        )
+        return key_create(device=device, name="first key")
+
+
+def device_update(*, device: Device, name: str, expected_interval_seconds: int) -> Device:
+    """Rename `device` (fetched in the caller's scope) or change its expected report
+    interval; its tenant and device_id never change (the hardware sends the id)."""
+    _check_interval(expected_interval_seconds)
+    device.name = name or device.device_id
+    device.expected_interval_seconds = expected_interval_seconds
+    device.full_clean(validate_constraints=False)
+    device.save(update_fields=["name", "expected_interval_seconds"])
     return device
 
 

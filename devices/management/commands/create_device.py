@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from accounts.selectors import tenant_get
-from devices.services import device_register, key_create
+from devices.services import device_provision
 from telemetry.commands import run_service
 
 
@@ -17,11 +17,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         tenant = run_service(lambda: tenant_get(slug=options["tenant_slug"]))
-        device = run_service(
-            lambda: device_register(
+        new_key = run_service(
+            lambda: device_provision(
                 tenant=tenant, device_id=options["device_id"], name=options["name"]
             )
         )
-        new_key = key_create(device=device)
-        self.stdout.write(f"Registered {device}. Its API key (shown only now):")
+        self.stdout.write(f"Registered {new_key.key.device}. Its API key (shown only now):")
         self.stdout.write(new_key.raw_key)
