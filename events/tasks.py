@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from accounts.selectors import tenant_get
+from events.services.partitions import partitions_maintain
 from events.services.purge import events_purge
 from events.services.rollup import rollup_rebuild, rollup_run
 
@@ -23,8 +24,18 @@ def rollup() -> None:
 @shared_task(name="events.tasks.purge")
 def purge() -> None:
     """Delete raw events past each tenant's retention, once summarised."""
-    for result in events_purge():
+    report = events_purge()
+    for partition in report.partitions:
+        logger.info("purge: dropped partition %s", partition.name)
+    for result in report.tenants:
         logger.info("purge: %s before %s: %d events", result.tenant, result.cutoff, result.events)
+
+
+@shared_task(name="events.tasks.maintain_partitions")
+def maintain_partitions() -> None:
+    """Premake the events table's daily partitions; move stragglers out of its default one."""
+    report = partitions_maintain()
+    logger.info("partitions: created %s, moved %d rows", report.created or "none", report.moved)
 
 
 @shared_task(name="events.tasks.rebuild_tenant", autoretry_for=(OSError,), retry_backoff=True)

@@ -1,4 +1,9 @@
-"""Retention: delete raw events past each tenant's window, once rollups cover them."""
+"""Retention: delete raw events past each tenant's window, once rollups cover them.
+
+On PostgreSQL a whole daily partition goes in one DROP when its day is past every
+tenant's cutoff (each partition holds every tenant's events); the rest is deleted
+in batches, as on SQLite.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from django.db.models import Q
 from accounts.models import Tenant
 from events.buckets import Period, bucket_start
 from events.models import Event
+from events.services.partitions import Partition, partitions_drop_before
 from events.services.rollup import rollup_run
 
 
@@ -21,7 +27,17 @@ from events.services.rollup import rollup_run
 class PurgeResult:
     tenant: str
     cutoff: datetime
-    events: int  # deleted, or that would be deleted on a dry run
+    # Deleted in batches (rows of dropped partitions are not counted); on a dry run,
+    # every row that would go, whichever way.
+    events: int
+
+
+@dataclass
+class PurgeReport:
+    tenants: list[PurgeResult]
+    # Daily partitions dropped whole (PostgreSQL), or that would be on a dry run;
+    # their rows are not in the tenants' counts (counting them would cost a scan).
+    partitions: list[Partition]
 
 
 def _cutoff(tenant: Tenant, now: datetime) -> datetime:
@@ -60,29 +76,41 @@ def events_purge(
     dry_run: bool = False,
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
-) -> list[PurgeResult]:
-    """Delete every tenant's raw events older than its retention (cutoff fixed at start).
+) -> PurgeReport:
+    """Delete every tenant's raw events older than its retention (cutoffs fixed at start).
 
     1. Raise each tenant's raw floor: ingest refuses older events from now on.
     2. Wait out requests that read the old floor, then roll up what arrived.
-    3. Delete in batches, and only then mark the range as purged.
+    3. Drop the partitions wholly before the earliest cutoff (the longest retention),
+       delete the rest in batches, and only then mark the range as purged.
+    Idempotent: a second run finds nothing left to delete.
     """
     now = now or datetime.now(UTC)
     plan = [(tenant, _cutoff(tenant, now)) for tenant in Tenant.objects.order_by("slug")]
+    # With no tenant there are no events (devices belong to tenants): drop nothing.
+    earliest = min((cutoff for _, cutoff in plan), default=None)
     if dry_run:
-        return [
-            PurgeResult(
-                tenant.slug, cutoff, Event.objects.for_tenant(tenant).filter(ts__lt=cutoff).count()
-            )
-            for tenant, cutoff in plan
-        ]
+        return PurgeReport(
+            tenants=[
+                PurgeResult(
+                    tenant.slug,
+                    cutoff,
+                    Event.objects.for_tenant(tenant).filter(ts__lt=cutoff).count(),
+                )
+                for tenant, cutoff in plan
+            ],
+            partitions=partitions_drop_before(cutoff=earliest, dry_run=True) if plan else [],
+        )
     for tenant, cutoff in plan:
         _raise(tenant, "raw_floor", cutoff)
     time.sleep(settings.PURGE_GRACE_SECONDS)
     rollup_run()
+    # Every tenant's floor is at or past `earliest` and what arrived before is rolled
+    # up, so nothing in these partitions is still wanted or can still arrive.
+    dropped = partitions_drop_before(cutoff=earliest) if plan else []
     results = []
     for tenant, cutoff in plan:
         deleted = _delete_before(tenant, cutoff, batch_size=batch_size, progress=progress)
         _raise(tenant, "raw_purged_before", cutoff)
         results.append(PurgeResult(tenant.slug, cutoff, deleted))
-    return results
+    return PurgeReport(tenants=results, partitions=dropped)

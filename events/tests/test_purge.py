@@ -68,7 +68,7 @@ def test_day_history_over_the_purged_period_is_unchanged(api, device, device_key
     }
     before = api.get("/api/history", params, **key_header(device_key)).json()["items"]
 
-    deleted = events_purge()[0].events
+    deleted = events_purge().tenants[0].events
 
     after = api.get("/api/history", params, **key_header(device_key)).json()["items"]
     assert deleted > 0
@@ -103,7 +103,7 @@ def test_it_keeps_events_inside_the_window(device):
     post(device, now - timedelta(days=65), state="ON")
     post(device, now - timedelta(days=10), state="OFF")
 
-    [result] = events_purge()
+    [result] = events_purge().tenants
 
     assert result.events == 1
     assert list(Event.objects.values_list("state", flat=True)) == ["OFF"]
@@ -114,7 +114,7 @@ def test_the_cutoff_is_a_local_day_boundary_of_each_tenants_window(device, tenan
     tenant.save()
     now = datetime(2026, 7, 15, 12, tzinfo=UTC)
 
-    [result] = events_purge(now=now, dry_run=True)
+    [result] = events_purge(now=now, dry_run=True).tenants
 
     assert result.cutoff == datetime(2026, 6, 14, 22, tzinfo=UTC)  # 2026-06-15 00:00 +02:00
 
@@ -122,7 +122,7 @@ def test_the_cutoff_is_a_local_day_boundary_of_each_tenants_window(device, tenan
 def test_a_dry_run_counts_and_changes_nothing(device):
     post(device, datetime.now(UTC) - timedelta(days=65), state="ON")
 
-    [result] = events_purge(dry_run=True)
+    [result] = events_purge(dry_run=True).tenants
 
     assert result.events == 1
     assert Event.objects.count() == 1

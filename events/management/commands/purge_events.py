@@ -9,7 +9,9 @@ from telemetry.commands import positive_int
 class Command(BaseCommand):
     help = (
         "Delete raw events older than each tenant's retention (in batches, oldest first), "
-        "after rolling up what arrived. Rollups and each channel's current state are kept."
+        "after rolling up what arrived. On PostgreSQL, daily partitions whose whole day is "
+        "past every tenant's retention are dropped whole first. Rollups and each channel's "
+        "current state are kept."
     )
 
     def add_arguments(self, parser) -> None:
@@ -28,11 +30,15 @@ class Command(BaseCommand):
             deleted += count
             self.stdout.write(f"  ... {deleted} events deleted")
 
-        results = events_purge(
+        report = events_purge(
             dry_run=options["dry_run"], batch_size=options["batch_size"], progress=progress
         )
         verb = "would delete" if options["dry_run"] else "deleted"
-        for result in results:
+        for result in report.tenants:
             cutoff = result.cutoff.isoformat()
             self.stdout.write(f"{result.tenant}: {verb} {result.events} events before {cutoff}")
-        self.stdout.write(f"Total: {verb} {sum(r.events for r in results)} events.")
+        drop = "would drop" if options["dry_run"] else "dropped"
+        for partition in report.partitions:
+            span = f"{partition.start.isoformat()} to {partition.end.isoformat()}"
+            self.stdout.write(f"Partition {partition.name} ({span}): {drop} whole")
+        self.stdout.write(f"Total: {verb} {sum(r.events for r in report.tenants)} events.")
