@@ -135,10 +135,10 @@ def _current_state_advance(*, device: Device, rows: Sequence[tuple]) -> None:
         ).update(last_ts=ts, last_state=state, last_value=value)
 
 
-def _channels_create(*, device: Device, readings: Sequence[Reading]) -> bool:
+def _channels_create(*, device: Device, readings: Sequence[Reading]) -> None:
     """Create the channels these readings name that do not exist yet, each with the kind
-    of its first reading here; whether any was missing. Racing first events: the
-    loser's insert is skipped and its readings then meet the winner's kind."""
+    of its first reading here. Racing first events: the loser's insert is skipped and
+    its readings then meet the winner's kind."""
     firsts: dict[str, Reading] = {}
     for reading in readings:
         firsts.setdefault(reading.channel, reading)
@@ -148,7 +148,6 @@ def _channels_create(*, device: Device, readings: Sequence[Reading]) -> bool:
     missing = [Channel(device=device, name=name, kind=reading.kind)
                for name, reading in firsts.items() if name not in known]  # fmt: skip
     Channel.objects.bulk_create(missing, ignore_conflicts=True)
-    return bool(missing)
 
 
 def _stored_readings(*, device: Device, readings: Sequence[Reading]) -> dict[tuple, tuple]:
@@ -195,7 +194,10 @@ def _store(
     than the channel's, a repeat or a clash with what is stored, the raw floor."""
     stored = _insert(device=device, readings=list(readings.values()), received_at=received_at)
     skipped = [r for r in readings.values() if (r.channel, r.ts) not in stored]
-    if skipped and _channels_create(device=device, readings=skipped):
+    if skipped:
+        # A new channel (ours, or one a racing writer is creating): make sure each
+        # exists, then insert once more; a repeat or a clash is skipped again.
+        _channels_create(device=device, readings=skipped)
         stored |= _insert(device=device, readings=skipped, received_at=received_at)
         skipped = [r for r in skipped if (r.channel, r.ts) not in stored]
     kinds, existing = {}, {}
