@@ -183,8 +183,25 @@ def test_logging_out_is_a_post_and_ends_the_session(live_url, pool, alice, open_
     assert watched.page.url == f"{live_url}/login/?next=/"
 
 
-def test_an_admin_user_is_offered_the_manage_page(live_url, tenant, open_page):
-    make_user(tenant, "dora", Role.ADMIN)
-    watched = open_page()
-    watched.log_in(live_url, "dora")
-    assert watched.page.is_visible("nav a[href='/manage/']")
+def test_a_tenant_admin_registers_a_device_and_sees_its_key_once(live_url, pool, open_page):
+    make_user(pool.tenant, "dora", Role.ADMIN)
+    for name, viewport in (("manage-desktop", DESKTOP), ("manage-phone", PHONE)):
+        watched = open_page(viewport)
+        watched.log_in(live_url, "dora")
+        watched.page.click("nav a[href='/manage/']")
+        assert "globex-only" not in watched.page.content()
+        assert watched.page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        watched.screenshot(name)
+        assert watched.errors == []
+
+    watched.page.goto(f"{live_url}/manage/register/")
+    watched.page.fill("input[name=device_id]", "esp32-new")
+    watched.page.click("main form button[type=submit]")
+    key = watched.page.inner_text("#secret").strip()
+    assert len(key) == 40 and key.isalnum()
+    watched.screenshot("manage-new-key-phone")
+
+    watched.page.goto(f"{live_url}/manage/devices/esp32-new/")
+    assert key not in watched.page.content()
+    assert key[:8] in watched.page.content()  # the prefix names the key
+    assert watched.errors == []
