@@ -15,11 +15,11 @@ from events.serializers import (
     parse_batch_body,
     parse_event_body,
     parse_history_query,
-    read_json_object,
 )
 from events.services import IngestResult, event_ingest, events_ingest_batch, write_quota_take
 from telemetry import openapi
 from telemetry.api import JsonApiView
+from telemetry.jsonbody import read_json_object
 
 
 class EventView(JsonApiView):

@@ -7,19 +7,16 @@ control over leniency (a missing ts, a missing Content-Type) and strictness
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rest_framework.request import Request
-
 from devices.models import DEVICE_ID_MAX_LENGTH, DEVICE_ID_RE
 from events import errors
 from events.models import CHANNEL_RE, STATE_MAX_LENGTH, VALUE_MAX_ABS, ChannelKind
-from telemetry.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
+from telemetry.errors import BadInput
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -27,76 +24,6 @@ LATEST_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
 FUTURE_TOLERANCE = timedelta(minutes=5)
 ONE_MS = timedelta(milliseconds=1)
 LEGACY_VALVE_RE = re.compile(r"^valve([0-9]+)$")
-
-
-# --- JSON body ------------------------------------------------------------------
-
-
-def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise BadInput(errors.BODY_DUPLICATE_KEY.format(key=key))
-        obj[key] = value
-    return obj
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):  # 1e400 parses to inf
-        raise BadInput(errors.BODY_NOT_FINITE)
-    return number
-
-
-def _refuse_constant(name: str) -> None:
-    raise BadInput(errors.BODY_NOT_FINITE)
-
-
-def _is_json_media_type(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
-
-
-def read_json_object(request: Request, *, max_bytes: int) -> dict[str, Any]:
-    """The request body as a JSON object, read without Django's own (HTML 400) limits."""
-    content_type = request.META.get("CONTENT_TYPE", "")
-    # The legacy protocol reads a body without Content-Type as JSON.
-    if content_type.strip() and not _is_json_media_type(content_type):
-        raise UnsupportedMediaType(errors.CONTENT_TYPE_NOT_JSON.format(content_type=content_type))
-    too_large = PayloadTooLarge(errors.BODY_TOO_LARGE.format(limit=max_bytes))
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > max_bytes:
-        raise too_large
-    raw = request._request.read(max_bytes + 1)  # capped even when the length lies
-    if len(raw) > max_bytes:
-        raise too_large
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadInput(errors.BODY_NOT_UTF8) from None
-    if not text.strip():
-        raise BadInput(errors.BODY_EMPTY)
-    try:
-        body = json.loads(
-            text,
-            object_pairs_hook=_refuse_duplicate_keys,
-            parse_float=_finite_float,
-            parse_constant=_refuse_constant,
-        )
-    except json.JSONDecodeError as exc:
-        raise BadInput(errors.BODY_NOT_JSON.format(detail=exc.msg)) from None
-    except (ValueError, RecursionError):  # over 4300 digits, or nested too deeply
-        raise BadInput(
-            errors.BODY_NOT_JSON.format(detail="number too long or nesting too deep")
-        ) from None
-    if not isinstance(body, dict):
-        raise BadInput(errors.BODY_NOT_OBJECT)
-    return body
 
 
 # --- Times ------------------------------------------------------------------------

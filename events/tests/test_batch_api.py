@@ -10,6 +10,7 @@ import pytest
 from events import errors
 from events.models import Channel, Event
 from events.serializers import to_epoch_ms
+from telemetry import errors as body_errors
 from testsupport import bearer, key_header, make_device
 
 T0 = datetime(2026, 1, 10, tzinfo=UTC)
@@ -171,7 +172,7 @@ def test_a_body_over_1_mib_is_413_before_it_is_read(api, device, device_key):
     assert response.status_code == 413
     assert response.json() == {
         "ok": False,
-        "error": errors.BODY_TOO_LARGE.format(limit=1024 * 1024),
+        "error": body_errors.BODY_TOO_LARGE.format(limit=1024 * 1024),
     }
     assert stored(device) == []
 
