@@ -9,6 +9,7 @@ BODY_NOT_JSON = "the body is not valid JSON: {detail}"
 BODY_NOT_OBJECT = "the body must be a JSON object"
 BODY_TOO_LARGE = "the body is larger than {limit} bytes"
 BODY_DUPLICATE_KEY = "duplicate key {key!r} in the JSON body"
+BODY_TOO_DEEP = "the body nests objects and lists deeper than {limit} levels"
 BODY_NOT_FINITE = "numbers must be finite (no NaN, Infinity or overflowing values)"
 CONTENT_TYPE_NOT_JSON = "Content-Type must be application/json, not {content_type!r}"
 

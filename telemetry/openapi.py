@@ -369,7 +369,7 @@ token_post = extend_schema(
     },
     responses={
         **_ok("Tokens", "Access (short-lived) and refresh tokens."),
-        **_errors(400, 401, 405, 415, 429, 503),
+        **_errors(400, 401, 405, 413, 415, 429, 503),
     },
     auth=[],
 )
@@ -384,7 +384,7 @@ token_refresh_post = extend_schema(
             "properties": {"refresh": {"type": "string"}},
         }
     },
-    responses={**_ok("Tokens", "New tokens."), **_errors(400, 401, 405, 415, 503)},
+    responses={**_ok("Tokens", "New tokens."), **_errors(400, 401, 405, 413, 415, 503)},
     auth=[],
 )
 

@@ -60,7 +60,11 @@ def in_future(minutes: int) -> int:
         ("[1, 2]", body_errors.BODY_NOT_OBJECT),
         ('"ON"', body_errors.BODY_NOT_OBJECT),
         ("", body_errors.BODY_EMPTY),
-        ("[" * 50000, "not valid JSON"),
+        ("[" * 50000, body_errors.BODY_TOO_DEEP.format(limit=32)),
+        (
+            '{"state":"ON","pad":' + "[" * 33 + "]" * 33 + "}",
+            body_errors.BODY_TOO_DEEP.format(limit=32),
+        ),
         ('{"deviceId":{"id":"esp32-01"},"state":"ON"}', errors.DEVICE_ID_NOT_STRING),
         ('{"deviceId":"esp32 01","state":"ON"}', errors.DEVICE_ID_MALFORMED),
         ('{"deviceId":"' + "x" * 10000 + '","state":"ON"}', "deviceId is longer than 64"),
