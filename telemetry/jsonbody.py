@@ -67,6 +67,20 @@ def _is_json_media_type(content_type: str) -> bool:
     )
 
 
+def _read_at_most(request: Request, size: int) -> bytes:
+    """Up to `size` bytes of the body: capped even when Content-Length lies."""
+    meta = request.META
+    if "chunked" not in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return request._request.read(size)
+    # Django's stream stops at CONTENT_LENGTH, which a chunked request lacks: it reads
+    # as empty. gunicorn de-chunks `wsgi.input` and ends it at the last chunk
+    # (`wsgi.input_terminated`); a server that does not would hand us the raw chunks,
+    # or keep us waiting for bytes that never come.
+    if not meta.get("wsgi.input_terminated"):
+        raise BadInput(errors.BODY_CHUNKED_UNREADABLE)
+    return meta["wsgi.input"].read(size)
+
+
 def read_json_object(request: Request, *, max_bytes: int) -> dict[str, Any]:
     """The request body as a JSON object, read without Django's own (HTML 400) limits."""
     content_type = request.META.get("CONTENT_TYPE", "")
@@ -80,7 +94,7 @@ def read_json_object(request: Request, *, max_bytes: int) -> dict[str, Any]:
         declared = 0
     if declared > max_bytes:
         raise too_large
-    raw = request._request.read(max_bytes + 1)  # capped even when the length lies
+    raw = _read_at_most(request, max_bytes + 1)
     if len(raw) > max_bytes:
         raise too_large
     try:
