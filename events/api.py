@@ -50,7 +50,8 @@ class BatchView(JsonApiView):
     @openapi.events_post
     def post(self, request: Request) -> Response:
         now = timezone.now()
-        body = read_json_object(request, max_bytes=settings.BATCH_MAX_BODY_BYTES)
+        # Lenient: NaN or a duplicate key inside one event rejects that event only.
+        body = read_json_object(request, max_bytes=settings.BATCH_MAX_BODY_BYTES, strict=False)
         batch = parse_batch_body(body, now=now)
         device = device_for_caller(caller=request.user, device_id=batch.device_id, write=True)
         quota = write_quota_take(device=device)

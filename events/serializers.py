@@ -17,6 +17,7 @@ from devices.models import DEVICE_ID_MAX_LENGTH, DEVICE_ID_RE
 from events import errors
 from events.models import CHANNEL_RE, STATE_MAX_LENGTH, VALUE_MAX_ABS, ChannelKind
 from telemetry.errors import BadInput
+from telemetry.jsonbody import refusal_in
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -235,6 +236,8 @@ class BatchSubmission:
 
 
 def _parse_batch_event(raw: Any, *, device_id: str | None, now: datetime) -> Reading:
+    if (refusal := refusal_in(raw)) is not None:  # NaN, a duplicate key...: this event only
+        raise BadInput(refusal)
     if not isinstance(raw, dict):
         raise BadInput(errors.BATCH_EVENT_NOT_OBJECT)
     if "deviceId" in raw and parse_device_id(raw["deviceId"]) != device_id:
@@ -243,7 +246,16 @@ def _parse_batch_event(raw: Any, *, device_id: str | None, now: datetime) -> Rea
 
 
 def parse_batch_body(body: dict[str, Any], *, now: datetime) -> BatchSubmission:
-    """`{"deviceId", "events": [...]}`: a bad envelope is 400; a bad event only rejects itself."""
+    """`{"deviceId", "events": [...]}`: a bad envelope is 400; a bad event only rejects itself.
+
+    `body` comes from a lenient read (`strict=False`): the envelope's own values must
+    obey the JSON rules; an event that breaks them is rejected alone.
+    """
+    for key, value in body.items():
+        if key == "events" and isinstance(value, list):
+            continue  # each event is judged on its own below
+        if (refusal := refusal_in(value)) is not None:
+            raise BadInput(refusal)
     device_id = parse_device_id(body.get("deviceId"))
     events = body.get("events")
     if not isinstance(events, list) or not 1 <= len(events) <= BATCH_MAX_EVENTS:

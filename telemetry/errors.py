@@ -11,6 +11,7 @@ BODY_TOO_LARGE = "the body is larger than {limit} bytes"
 BODY_DUPLICATE_KEY = "duplicate key {key!r} in the JSON body"
 BODY_TOO_DEEP = "the body nests objects and lists deeper than {limit} levels"
 BODY_NOT_FINITE = "numbers must be finite (no NaN, Infinity or overflowing values)"
+BODY_NUMBER_TOO_LONG = "numbers may have at most {limit} digits"
 BODY_CHUNKED_UNREADABLE = (
     "this server cannot read a chunked body (Transfer-Encoding: chunked); send Content-Length"
 )

@@ -22,6 +22,7 @@ from telemetry.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
 # before parsing: json's recursion limit depends on how deep the stack already is,
 # and a value that just parsed could still overflow the next recursive reader.
 MAX_DEPTH = 32
+MAX_DIGITS = 4300  # Python's own limit for int()
 _STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
@@ -40,24 +41,73 @@ def _nests_deeper_than(text: str, limit: int) -> bool:
     return False
 
 
-def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise BadInput(errors.BODY_DUPLICATE_KEY.format(key=key))
-        obj[key] = value
-    return obj
+class Refused:
+    """Stands in the parsed body for a value the rules refuse (NaN, Infinity, a number
+    that overflows or is too long), so a caller may refuse only the part holding it."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):  # 1e400 parses to inf
-        raise BadInput(errors.BODY_NOT_FINITE)
-    return number
+class DuplicateKeys(dict):
+    """A JSON object that repeats a key: its pairs (the last of each key wins) and why
+    it is refused."""
+
+    def __init__(self, pairs: list[tuple[str, Any]], *, key: str) -> None:
+        super().__init__(pairs)
+        self.message = errors.BODY_DUPLICATE_KEY.format(key=key)
 
 
-def _refuse_constant(name: str) -> None:
-    raise BadInput(errors.BODY_NOT_FINITE)
+def refusal_in(value: Any) -> str | None:
+    """Why a parsed JSON value (nested at most MAX_DEPTH deep) breaks the rules, or None."""
+    if isinstance(value, Refused | DuplicateKeys):
+        return value.message
+    if isinstance(value, dict | list):
+        for item in value.values() if isinstance(value, dict) else value:
+            if (message := refusal_in(item)) is not None:
+                return message
+    return None
+
+
+class _Marks:
+    """json.loads hooks that mark refused values instead of raising, noting the first."""
+
+    def __init__(self) -> None:
+        self.first: str | None = None
+
+    def _refused(self, message: str) -> Refused:
+        self.first = self.first or message
+        return Refused(message)
+
+    def object_pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                break
+            seen.add(key)
+        marked = DuplicateKeys(pairs, key=key)
+        self.first = self.first or marked.message
+        return marked
+
+    def parse_float(self, text: str) -> float | Refused:
+        number = float(text)
+        if not math.isfinite(number):  # 1e400 parses to inf
+            return self._refused(errors.BODY_NOT_FINITE)
+        return number
+
+    def parse_int(self, text: str) -> int | Refused:
+        # int() refuses over 4300 digits (a ValueError that would end the whole parse).
+        if len(text.lstrip("-")) > MAX_DIGITS:
+            return self._refused(errors.BODY_NUMBER_TOO_LONG.format(limit=MAX_DIGITS))
+        return int(text)
+
+    def parse_constant(self, name: str) -> Refused:
+        return self._refused(errors.BODY_NOT_FINITE)
 
 
 def _is_json_media_type(content_type: str) -> bool:
@@ -81,8 +131,15 @@ def _read_at_most(request: Request, size: int) -> bytes:
     return meta["wsgi.input"].read(size)
 
 
-def read_json_object(request: Request, *, max_bytes: int) -> dict[str, Any]:
-    """The request body as a JSON object, read without Django's own (HTML 400) limits."""
+def read_json_object(request: Request, *, max_bytes: int, strict: bool = True) -> dict[str, Any]:
+    """The request body as a JSON object, read without Django's own (HTML 400) limits.
+
+    Duplicate keys, NaN/Infinity and overflowing or too long numbers are 400 anywhere
+    when `strict`; otherwise only in the object itself (its own keys, or a value that is
+    itself refused is the caller's to judge): nested values carry a `Refused` or
+    `DuplicateKeys` mark (see `refusal_in`), so a batch can reject only the event
+    holding one.
+    """
     content_type = request.META.get("CONTENT_TYPE", "")
     # The legacy protocol reads a body without Content-Type as JSON.
     if content_type.strip() and not _is_json_media_type(content_type):
@@ -105,17 +162,19 @@ def read_json_object(request: Request, *, max_bytes: int) -> dict[str, Any]:
         raise BadInput(errors.BODY_EMPTY)
     if _nests_deeper_than(text, MAX_DEPTH):
         raise BadInput(errors.BODY_TOO_DEEP.format(limit=MAX_DEPTH))
+    marks = _Marks()
     try:
         body = json.loads(
             text,
-            object_pairs_hook=_refuse_duplicate_keys,
-            parse_float=_finite_float,
-            parse_constant=_refuse_constant,
+            object_pairs_hook=marks.object_pairs,
+            parse_float=marks.parse_float,
+            parse_int=marks.parse_int,
+            parse_constant=marks.parse_constant,
         )
     except json.JSONDecodeError as exc:
         raise BadInput(errors.BODY_NOT_JSON.format(detail=exc.msg)) from None
-    except ValueError:  # an integer of over 4300 digits
-        raise BadInput(errors.BODY_NOT_JSON.format(detail="number too long")) from None
+    if marks.first is not None and (strict or isinstance(body, Refused | DuplicateKeys)):
+        raise BadInput(marks.first if strict else body.message)
     if not isinstance(body, dict):
         raise BadInput(errors.BODY_NOT_OBJECT)
     return body

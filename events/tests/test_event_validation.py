@@ -82,7 +82,9 @@ def in_future(minutes: int) -> int:
         ('{"channel":"t","value":true}', errors.VALUE_NOT_NUMBER),
         ('{"channel":"t","value":1e16}', errors.VALUE_TOO_LARGE),
         ('{"channel":"t","value":-10000000000000001}', errors.VALUE_TOO_LARGE),
-        ('{"channel":"t","value":' + "9" * 5000 + "}", "not valid JSON"),
+        ('{"channel":"t","value":' + "9" * 5000 + "}", "at most 4300 digits"),
+        ('{"channel":"t","value":1,"x":{"y":[NaN]}}', body_errors.BODY_NOT_FINITE),
+        ('{"channel":"t","value":1,"x":{"a":1,"a":2}}', "duplicate key 'a'"),
     ],
 )
 def test_bad_input_answers_400_and_stores_nothing(api, device_key, body, gist):
