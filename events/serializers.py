@@ -274,12 +274,14 @@ def legacy_valve_id(channel: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-RANGE_RE = re.compile(r"^([0-9]{1,9})([mhd])$")
+RANGE_RE = re.compile(r"^([0-9]+)([mhd])$")
+RANGE_MAX_DIGITS = 9  # a longer count (once leading zeros go) is over 30 days in any unit
 RANGE_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
 RANGE_DEFAULT = "24h"
 RANGE_MIN = timedelta(minutes=1)
 RANGE_MAX = timedelta(days=30)
 RANGE_ALL = timedelta(days=365)
+RANGE_CUSTOM = "custom"  # the answer's `range` when `from` sets the window's start
 LIMIT_DEFAULT, LIMIT_MAX = 200, 500
 LIMIT_MAX_WITH_RESOLUTION = 5000
 RESOLUTIONS = ("raw", "hour", "day", "auto")
@@ -305,7 +307,10 @@ def _parse_range(raw: str | None) -> tuple[str, timedelta]:
     if text == "all":
         return "all", RANGE_ALL
     match = RANGE_RE.match(text) or RANGE_RE.match(RANGE_DEFAULT)
-    count, unit = int(match.group(1)), match.group(2)
+    digits, unit = match.group(1).lstrip("0"), match.group(2)
+    if len(digits) > RANGE_MAX_DIGITS:
+        return "30d", RANGE_MAX
+    count = int(digits or "0")
     span = RANGE_UNITS[unit] * count
     if span < RANGE_MIN:
         return "1m", RANGE_MIN
@@ -338,6 +343,8 @@ def parse_history_query(params: Any, *, now: datetime) -> HistoryQuery:
         raise BadInput(errors.FROM_AFTER_TO)
     if start is None:
         start = (end or now) - span
+    else:
+        label = RANGE_CUSTOM  # `range` played no part
     resolution = params.get("resolution")
     if resolution is not None and resolution not in RESOLUTIONS:
         raise BadInput(errors.RESOLUTION_INVALID)

@@ -200,7 +200,12 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "ok": {"type": "boolean", "enum": [True]},
             "deviceId": {"type": "string"},
-            "range": {"type": "string", "example": "24h"},
+            "range": {
+                "type": "string",
+                "example": "24h",
+                "description": "The range used, as clamped (`30d` for `45d`, `24h` when "
+                "unparseable, `all`), or `custom` when `from` set the window.",
+            },
             "sinceTs": {"type": "integer", "description": "the window's start, epoch ms"},
             "untilTs": {"type": "integer", "nullable": True},
             "resolution": {"type": "string", "enum": ["raw", "hour", "day"]},
@@ -319,8 +324,9 @@ history_get = extend_schema(
         OpenApiParameter(
             "range",
             str,
-            description="`<n>m`, `<n>h`, `<n>d` (1 minute to 30 "
-            "days) or `all` (365 days); unparseable means 24h.",
+            description="`<n>m`, `<n>h`, `<n>d` (clamped to 1 minute … 30 "
+            "days) or `all` (365 days); unparseable means 24h. Ignored when `from` is "
+            "given; with `to` alone, the window is the range before `to`.",
         ),
         OpenApiParameter(
             "limit",
