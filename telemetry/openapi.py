@@ -285,8 +285,9 @@ events_post = extend_schema(
     operation_id="events_batch_post",
     summary="Store up to 1000 events of one device",
     description="Each event is answered on its own (`stored`, `duplicate`, `conflict`, "
-    "`rejected`, with the reason); valid events are stored even when others are not. 400 "
-    "only for a bad envelope. Counts as one write against the device's rate.",
+    "`rejected`, with the reason); valid events are stored even when others are not (an "
+    "event holding NaN, Infinity or a duplicate key is rejected alone). 400 only for a bad "
+    "envelope. Counts as one write against the device's rate.",
     request={"application/json": _ref("Batch")},
     responses={
         **_ok("BatchResults", "Each event's result, by index."),
