@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 TENANT_EXISTS = "tenant {slug!r} already exists"
+RETENTION_DAYS_RANGE = "raw retention must be between 1 and {limit} days"
 TENANT_NOT_FOUND = "no tenant with slug {slug!r}"
 USER_EXISTS = "user {username!r} already exists"
 TENANT_INACTIVE = "this tenant is deactivated"

@@ -7,11 +7,17 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+from accounts import errors
 
 # django-ratelimit's rate syntax: count / [multiplier] unit, e.g. "5/s", "10/5s", "60/m".
 WRITE_RATE_RE = re.compile(r"^[1-9][0-9]{0,6}/([1-9][0-9]{0,5})?[smhd]$")
 DEFAULT_WRITE_RATE = "5/5s"
+# 100 years: more is a typo, and the purge's `now - retention` would overflow.
+RETENTION_MAX_DAYS = 36500
+RETENTION_RANGE = errors.RETENTION_DAYS_RANGE.format(limit=RETENTION_MAX_DAYS)
 
 
 def validate_time_zone(value: str) -> None:
@@ -28,7 +34,14 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    raw_retention_days = models.PositiveIntegerField(default=60)
+    raw_retention_days = models.PositiveIntegerField(
+        default=60,
+        validators=[
+            MinValueValidator(1, message=RETENTION_RANGE),
+            MaxValueValidator(RETENTION_MAX_DAYS, message=RETENTION_RANGE),
+        ],
+        help_text=f"Days raw events are kept, 1 to {RETENTION_MAX_DAYS}.",
+    )
     write_rate = models.CharField(
         max_length=20,
         default=DEFAULT_WRITE_RATE,
@@ -47,7 +60,11 @@ class Tenant(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(raw_retention_days__gte=1), name="tenant_retention_positive"
+                condition=models.Q(
+                    raw_retention_days__gte=1, raw_retention_days__lte=RETENTION_MAX_DAYS
+                ),
+                name="tenant_retention_range",
+                violation_error_message=RETENTION_RANGE,
             )
         ]
 

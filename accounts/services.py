@@ -23,7 +23,7 @@ def tenant_create(
     raw_retention_days: int = 60,
     write_rate: str = DEFAULT_WRITE_RATE,
 ) -> Tenant:
-    """Create a tenant; an existing slug is a Conflict."""
+    """Create a tenant; an existing slug is a Conflict, bad settings a ValidationError."""
     tenant = Tenant(
         slug=slug,
         name=name or slug,
@@ -36,7 +36,10 @@ def tenant_create(
         with transaction.atomic():
             tenant.save()
     except IntegrityError:
-        raise Conflict(errors.TENANT_EXISTS.format(slug=slug)) from None
+        # Only a taken slug is "exists": a failed check constraint must say what it is.
+        if Tenant.objects.filter(slug=slug).exists():
+            raise Conflict(errors.TENANT_EXISTS.format(slug=slug)) from None
+        raise
     return tenant
 
 

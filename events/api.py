@@ -15,11 +15,11 @@ from events.serializers import (
     parse_batch_body,
     parse_event_body,
     parse_history_query,
-    read_json_object,
 )
 from events.services import IngestResult, event_ingest, events_ingest_batch, write_quota_take
 from telemetry import openapi
 from telemetry.api import JsonApiView
+from telemetry.jsonbody import read_json_object
 
 
 class EventView(JsonApiView):
@@ -50,7 +50,8 @@ class BatchView(JsonApiView):
     @openapi.events_post
     def post(self, request: Request) -> Response:
         now = timezone.now()
-        body = read_json_object(request, max_bytes=settings.BATCH_MAX_BODY_BYTES)
+        # Lenient: NaN or a duplicate key inside one event rejects that event only.
+        body = read_json_object(request, max_bytes=settings.BATCH_MAX_BODY_BYTES, strict=False)
         batch = parse_batch_body(body, now=now)
         device = device_for_caller(caller=request.user, device_id=batch.device_id, write=True)
         quota = write_quota_take(device=device)

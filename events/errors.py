@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-BODY_EMPTY = "the body is empty; send a JSON object"
-BODY_NOT_UTF8 = "the body is not valid UTF-8"
-BODY_NOT_JSON = "the body is not valid JSON: {detail}"
-BODY_NOT_OBJECT = "the body must be a JSON object"
-BODY_TOO_LARGE = "the body is larger than {limit} bytes"
-BODY_DUPLICATE_KEY = "duplicate key {key!r} in the JSON body"
-BODY_NOT_FINITE = "numbers must be finite (no NaN, Infinity or overflowing values)"
-CONTENT_TYPE_NOT_JSON = "Content-Type must be application/json, not {content_type!r}"
-
 DEVICE_ID_NOT_STRING = "deviceId must be a string"
 DEVICE_ID_TOO_LONG = "deviceId is longer than {limit} characters"
 DEVICE_ID_MALFORMED = (

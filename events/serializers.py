@@ -7,19 +7,17 @@ control over leniency (a missing ts, a missing Content-Type) and strictness
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rest_framework.request import Request
-
 from devices.models import DEVICE_ID_MAX_LENGTH, DEVICE_ID_RE
 from events import errors
 from events.models import CHANNEL_RE, STATE_MAX_LENGTH, VALUE_MAX_ABS, ChannelKind
-from telemetry.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
+from telemetry.errors import BadInput
+from telemetry.jsonbody import refusal_in
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -27,76 +25,6 @@ LATEST_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
 FUTURE_TOLERANCE = timedelta(minutes=5)
 ONE_MS = timedelta(milliseconds=1)
 LEGACY_VALVE_RE = re.compile(r"^valve([0-9]+)$")
-
-
-# --- JSON body ------------------------------------------------------------------
-
-
-def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise BadInput(errors.BODY_DUPLICATE_KEY.format(key=key))
-        obj[key] = value
-    return obj
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):  # 1e400 parses to inf
-        raise BadInput(errors.BODY_NOT_FINITE)
-    return number
-
-
-def _refuse_constant(name: str) -> None:
-    raise BadInput(errors.BODY_NOT_FINITE)
-
-
-def _is_json_media_type(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
-
-
-def read_json_object(request: Request, *, max_bytes: int) -> dict[str, Any]:
-    """The request body as a JSON object, read without Django's own (HTML 400) limits."""
-    content_type = request.META.get("CONTENT_TYPE", "")
-    # The legacy protocol reads a body without Content-Type as JSON.
-    if content_type.strip() and not _is_json_media_type(content_type):
-        raise UnsupportedMediaType(errors.CONTENT_TYPE_NOT_JSON.format(content_type=content_type))
-    too_large = PayloadTooLarge(errors.BODY_TOO_LARGE.format(limit=max_bytes))
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > max_bytes:
-        raise too_large
-    raw = request._request.read(max_bytes + 1)  # capped even when the length lies
-    if len(raw) > max_bytes:
-        raise too_large
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadInput(errors.BODY_NOT_UTF8) from None
-    if not text.strip():
-        raise BadInput(errors.BODY_EMPTY)
-    try:
-        body = json.loads(
-            text,
-            object_pairs_hook=_refuse_duplicate_keys,
-            parse_float=_finite_float,
-            parse_constant=_refuse_constant,
-        )
-    except json.JSONDecodeError as exc:
-        raise BadInput(errors.BODY_NOT_JSON.format(detail=exc.msg)) from None
-    except (ValueError, RecursionError):  # over 4300 digits, or nested too deeply
-        raise BadInput(
-            errors.BODY_NOT_JSON.format(detail="number too long or nesting too deep")
-        ) from None
-    if not isinstance(body, dict):
-        raise BadInput(errors.BODY_NOT_OBJECT)
-    return body
 
 
 # --- Times ------------------------------------------------------------------------
@@ -308,6 +236,8 @@ class BatchSubmission:
 
 
 def _parse_batch_event(raw: Any, *, device_id: str | None, now: datetime) -> Reading:
+    if (refusal := refusal_in(raw)) is not None:  # NaN, a duplicate key...: this event only
+        raise BadInput(refusal)
     if not isinstance(raw, dict):
         raise BadInput(errors.BATCH_EVENT_NOT_OBJECT)
     if "deviceId" in raw and parse_device_id(raw["deviceId"]) != device_id:
@@ -316,7 +246,16 @@ def _parse_batch_event(raw: Any, *, device_id: str | None, now: datetime) -> Rea
 
 
 def parse_batch_body(body: dict[str, Any], *, now: datetime) -> BatchSubmission:
-    """`{"deviceId", "events": [...]}`: a bad envelope is 400; a bad event only rejects itself."""
+    """`{"deviceId", "events": [...]}`: a bad envelope is 400; a bad event only rejects itself.
+
+    `body` comes from a lenient read (`strict=False`): the envelope's own values must
+    obey the JSON rules; an event that breaks them is rejected alone.
+    """
+    for key, value in body.items():
+        if key == "events" and isinstance(value, list):
+            continue  # each event is judged on its own below
+        if (refusal := refusal_in(value)) is not None:
+            raise BadInput(refusal)
     device_id = parse_device_id(body.get("deviceId"))
     events = body.get("events")
     if not isinstance(events, list) or not 1 <= len(events) <= BATCH_MAX_EVENTS:
@@ -335,12 +274,14 @@ def legacy_valve_id(channel: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-RANGE_RE = re.compile(r"^([0-9]{1,9})([mhd])$")
+RANGE_RE = re.compile(r"^([0-9]+)([mhd])$")
+RANGE_MAX_DIGITS = 9  # a longer count (once leading zeros go) is over 30 days in any unit
 RANGE_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
 RANGE_DEFAULT = "24h"
 RANGE_MIN = timedelta(minutes=1)
 RANGE_MAX = timedelta(days=30)
 RANGE_ALL = timedelta(days=365)
+RANGE_CUSTOM = "custom"  # the answer's `range` when `from` sets the window's start
 LIMIT_DEFAULT, LIMIT_MAX = 200, 500
 LIMIT_MAX_WITH_RESOLUTION = 5000
 RESOLUTIONS = ("raw", "hour", "day", "auto")
@@ -366,7 +307,10 @@ def _parse_range(raw: str | None) -> tuple[str, timedelta]:
     if text == "all":
         return "all", RANGE_ALL
     match = RANGE_RE.match(text) or RANGE_RE.match(RANGE_DEFAULT)
-    count, unit = int(match.group(1)), match.group(2)
+    digits, unit = match.group(1).lstrip("0"), match.group(2)
+    if len(digits) > RANGE_MAX_DIGITS:
+        return "30d", RANGE_MAX
+    count = int(digits or "0")
     span = RANGE_UNITS[unit] * count
     if span < RANGE_MIN:
         return "1m", RANGE_MIN
@@ -399,6 +343,8 @@ def parse_history_query(params: Any, *, now: datetime) -> HistoryQuery:
         raise BadInput(errors.FROM_AFTER_TO)
     if start is None:
         start = (end or now) - span
+    else:
+        label = RANGE_CUSTOM  # `range` played no part
     resolution = params.get("resolution")
     if resolution is not None and resolution not in RESOLUTIONS:
         raise BadInput(errors.RESOLUTION_INVALID)

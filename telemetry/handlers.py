@@ -23,6 +23,7 @@ CACHE_RETRY_AFTER_SECONDS = "5"
 DATABASE_BUSY = "the database is busy; retry shortly"
 CACHE_DOWN = "the cache (rate limits) is unavailable; retry shortly"
 NOT_FOUND = "not found"
+METHOD_NOT_ALLOWED = 'Method "{method}" not allowed.'  # DRF's words, as on the API
 SERVER_ERROR = "internal server error"
 
 

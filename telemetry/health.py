@@ -8,8 +8,10 @@ import uuid
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from telemetry.celery import app as celery_app
+from telemetry.handlers import METHOD_NOT_ALLOWED, error_body
 
 logger = logging.getLogger(__name__)
 BROKER_TIMEOUT_SECONDS = 2
@@ -36,8 +38,13 @@ def _broker() -> None:
 CHECKS = {"database": _database, "cache": _cache, "broker": _broker}
 
 
+# Exempt, so a POST gets our JSON 405 rather than Django's HTML CSRF 403: it changes nothing.
+@csrf_exempt
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when every dependency answers; 503 naming the ones that do not."""
+    if request.method not in ("GET", "HEAD"):
+        body = error_body(METHOD_NOT_ALLOWED.format(method=request.method))
+        return JsonResponse(body, status=405, headers={"Allow": "GET, HEAD"})
     checks, down = {}, []
     for name, check in CHECKS.items():
         try:

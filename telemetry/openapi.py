@@ -200,7 +200,12 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "ok": {"type": "boolean", "enum": [True]},
             "deviceId": {"type": "string"},
-            "range": {"type": "string", "example": "24h"},
+            "range": {
+                "type": "string",
+                "example": "24h",
+                "description": "The range used, as clamped (`30d` for `45d`, `24h` when "
+                "unparseable, `all`), or `custom` when `from` set the window.",
+            },
             "sinceTs": {"type": "integer", "description": "the window's start, epoch ms"},
             "untilTs": {"type": "integer", "nullable": True},
             "resolution": {"type": "string", "enum": ["raw", "hour", "day"]},
@@ -280,8 +285,9 @@ events_post = extend_schema(
     operation_id="events_batch_post",
     summary="Store up to 1000 events of one device",
     description="Each event is answered on its own (`stored`, `duplicate`, `conflict`, "
-    "`rejected`, with the reason); valid events are stored even when others are not. 400 "
-    "only for a bad envelope. Counts as one write against the device's rate.",
+    "`rejected`, with the reason); valid events are stored even when others are not (an "
+    "event holding NaN, Infinity or a duplicate key is rejected alone). 400 only for a bad "
+    "envelope. Counts as one write against the device's rate.",
     request={"application/json": _ref("Batch")},
     responses={
         **_ok("BatchResults", "Each event's result, by index."),
@@ -319,8 +325,9 @@ history_get = extend_schema(
         OpenApiParameter(
             "range",
             str,
-            description="`<n>m`, `<n>h`, `<n>d` (1 minute to 30 "
-            "days) or `all` (365 days); unparseable means 24h.",
+            description="`<n>m`, `<n>h`, `<n>d` (clamped to 1 minute … 30 "
+            "days) or `all` (365 days); unparseable means 24h. Ignored when `from` is "
+            "given; with `to` alone, the window is the range before `to`.",
         ),
         OpenApiParameter(
             "limit",
@@ -369,7 +376,7 @@ token_post = extend_schema(
     },
     responses={
         **_ok("Tokens", "Access (short-lived) and refresh tokens."),
-        **_errors(400, 401, 405, 415, 429, 503),
+        **_errors(400, 401, 405, 413, 415, 429, 503),
     },
     auth=[],
 )
@@ -384,7 +391,7 @@ token_refresh_post = extend_schema(
             "properties": {"refresh": {"type": "string"}},
         }
     },
-    responses={**_ok("Tokens", "New tokens."), **_errors(400, 401, 405, 415, 503)},
+    responses={**_ok("Tokens", "New tokens."), **_errors(400, 401, 405, 413, 415, 503)},
     auth=[],
 )
 

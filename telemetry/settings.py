@@ -272,6 +272,7 @@ LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/m")
 # Body cap for the JSON endpoints; larger bodies answer 413 before parsing.
 EVENT_MAX_BODY_BYTES = 64 * 1024
 BATCH_MAX_BODY_BYTES = 1024 * 1024
+AUTH_MAX_BODY_BYTES = 64 * 1024
 
 LOGGING = {
     "version": 1,

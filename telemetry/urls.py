@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from telemetry.health import healthz
@@ -14,7 +14,7 @@ urlpatterns = [
     path("", include("devices.urls")),
     path("admin/", admin.site.urls),
     # Public on purpose: for load balancers and orchestrators.
-    path("healthz", healthz, name="healthz"),
+    re_path(r"^healthz/?$", healthz, name="healthz"),
     # Public on purpose: the API's description, for clients and fuzzers.
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -7,7 +7,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
 
+from accounts import errors as account_errors
 from accounts.models import Tenant, User
 from devices.models import Device, DeviceAPIKey
 from devices.selectors import key_authenticate
@@ -56,6 +58,31 @@ def test_create_tenant_refuses_bad_settings(db, option, value, gist):
     with pytest.raises(CommandError, match=gist):
         run("create_tenant", "pool", option, value)
     assert not Tenant.objects.exists()
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "36501", "1000000"])
+def test_create_tenant_refuses_a_retention_outside_1_to_36500_days(db, days):
+    with pytest.raises(CommandError) as refused:
+        run("create_tenant", "pool", "--retention-days", days)
+
+    assert str(refused.value) == account_errors.RETENTION_DAYS_RANGE.format(limit=36500)
+    assert not Tenant.objects.exists()
+
+
+@pytest.mark.parametrize("days", ["1", "36500"])
+def test_create_tenant_accepts_a_retention_of_1_to_36500_days(db, days):
+    run("create_tenant", "pool", "--retention-days", days)
+
+    assert Tenant.objects.get(slug="pool").raw_retention_days == int(days)
+
+
+@pytest.mark.parametrize("days", [0, 36501])
+def test_the_database_refuses_a_retention_outside_the_range_too(tenant, days):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Tenant.objects.filter(pk=tenant.pk).update(raw_retention_days=days)
+
+    tenant.refresh_from_db()
+    assert tenant.raw_retention_days == 60
 
 
 def test_create_user_generates_and_prints_a_password(tenant):

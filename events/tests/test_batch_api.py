@@ -10,6 +10,7 @@ import pytest
 from events import errors
 from events.models import Channel, Event
 from events.serializers import to_epoch_ms
+from telemetry import errors as body_errors
 from testsupport import bearer, key_header, make_device
 
 T0 = datetime(2026, 1, 10, tzinfo=UTC)
@@ -171,7 +172,7 @@ def test_a_body_over_1_mib_is_413_before_it_is_read(api, device, device_key):
     assert response.status_code == 413
     assert response.json() == {
         "ok": False,
-        "error": errors.BODY_TOO_LARGE.format(limit=1024 * 1024),
+        "error": body_errors.BODY_TOO_LARGE.format(limit=1024 * 1024),
     }
     assert stored(device) == []
 
@@ -234,3 +235,62 @@ def test_get_is_405_with_or_without_credentials(api, device_key):
     response = api.get("/api/events", **key_header(device_key))
     assert response.status_code == 405
     assert response.json() == {"ok": False, "error": 'Method "GET" not allowed.'}
+
+
+def raw_post(api, text: str, **headers):
+    return api.generic("POST", "/api/events", text, content_type="application/json", **headers)
+
+
+GOOD = json.dumps(reading(0))
+
+
+@pytest.mark.parametrize(
+    ("event", "error"),
+    [
+        ('{"channel":"nan","value":NaN}', body_errors.BODY_NOT_FINITE),
+        ('{"channel":"inf","value":-Infinity}', body_errors.BODY_NOT_FINITE),
+        ('{"channel":"big","value":1e400}', body_errors.BODY_NOT_FINITE),
+        ('{"channel":"ts","state":"ON","ts":1e400}', body_errors.BODY_NOT_FINITE),
+        ('{"channel":"long","value":' + "9" * 5000 + "}",
+         body_errors.BODY_NUMBER_TOO_LONG.format(limit=4300)),
+        ('{"channel":"pump","state":"ON","state":"OFF"}',
+         body_errors.BODY_DUPLICATE_KEY.format(key="state")),
+        ('{"channel":"deep","state":"ON","x":{"y":[NaN]}}', body_errors.BODY_NOT_FINITE),
+        ("NaN", body_errors.BODY_NOT_FINITE),
+    ],
+)  # fmt: skip
+def test_nan_or_a_duplicate_key_in_one_event_rejects_that_event_alone(
+    api, device, device_key, event, error
+):
+    response = raw_post(api, f'{{"events":[{event},{GOOD}]}}', **key_header(device_key))
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["results"] == [
+        {"index": 0, "result": "rejected", "error": error},
+        {"index": 1, "result": "stored", "error": None},
+    ]
+    assert (body["stored"], body["rejected"]) == (1, 1)
+    assert stored(device) == [("temperature", T0, None, 20.0)]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (f'{{"events":[{GOOD}],"events":[{GOOD}]}}',
+         body_errors.BODY_DUPLICATE_KEY.format(key="events")),
+        (f'{{"deviceId":"esp32-01","deviceId":"esp32-02","events":[{GOOD}]}}',
+         body_errors.BODY_DUPLICATE_KEY.format(key="deviceId")),
+        (f'{{"events":[{GOOD}],"note":NaN}}', body_errors.BODY_NOT_FINITE),
+        (f'{{"events":[{GOOD}],"note":{{"a":1,"a":2}}}}',
+         body_errors.BODY_DUPLICATE_KEY.format(key="a")),
+        ('{"events":NaN}', body_errors.BODY_NOT_FINITE),
+        ("NaN", body_errors.BODY_NOT_FINITE),
+    ],
+)  # fmt: skip
+def test_nan_or_a_duplicate_key_in_the_envelope_is_400(api, device, device_key, text, error):
+    response = raw_post(api, text, **key_header(device_key))
+
+    assert response.status_code == 400
+    assert response.json() == {"ok": False, "error": error}
+    assert stored(device) == []

@@ -9,6 +9,7 @@ import pytest
 from devices.services import key_revoke
 from events import errors
 from events.models import Channel, Event
+from telemetry import errors as body_errors
 from testsupport import key_header
 
 TS = 1704067200000
@@ -50,16 +51,20 @@ def in_future(minutes: int) -> int:
         ('{"state":"ON","ts":{"a":1}}', errors.TS_INVALID),
         ('{"state":"ON","ts":1704067200}', errors.TS_TOO_EARLY),
         ('{"state":"ON","ts":1e300}', errors.TS_IN_FUTURE),
-        ('{"state":"ON","ts":1e400}', errors.BODY_NOT_FINITE),
-        ('{"state":"ON","ts":NaN}', errors.BODY_NOT_FINITE),
-        ('{"state":"ON","ts":Infinity}', errors.BODY_NOT_FINITE),
+        ('{"state":"ON","ts":1e400}', body_errors.BODY_NOT_FINITE),
+        ('{"state":"ON","ts":NaN}', body_errors.BODY_NOT_FINITE),
+        ('{"state":"ON","ts":Infinity}', body_errors.BODY_NOT_FINITE),
         ('{"state":"ON","state":"OFF"}', "duplicate key 'state'"),
         ("not json", "not valid JSON"),
-        ("null", errors.BODY_NOT_OBJECT),
-        ("[1, 2]", errors.BODY_NOT_OBJECT),
-        ('"ON"', errors.BODY_NOT_OBJECT),
-        ("", errors.BODY_EMPTY),
-        ("[" * 50000, "not valid JSON"),
+        ("null", body_errors.BODY_NOT_OBJECT),
+        ("[1, 2]", body_errors.BODY_NOT_OBJECT),
+        ('"ON"', body_errors.BODY_NOT_OBJECT),
+        ("", body_errors.BODY_EMPTY),
+        ("[" * 50000, body_errors.BODY_TOO_DEEP.format(limit=32)),
+        (
+            '{"state":"ON","pad":' + "[" * 33 + "]" * 33 + "}",
+            body_errors.BODY_TOO_DEEP.format(limit=32),
+        ),
         ('{"deviceId":{"id":"esp32-01"},"state":"ON"}', errors.DEVICE_ID_NOT_STRING),
         ('{"deviceId":"esp32 01","state":"ON"}', errors.DEVICE_ID_MALFORMED),
         ('{"deviceId":"' + "x" * 10000 + '","state":"ON"}', "deviceId is longer than 64"),
@@ -77,7 +82,9 @@ def in_future(minutes: int) -> int:
         ('{"channel":"t","value":true}', errors.VALUE_NOT_NUMBER),
         ('{"channel":"t","value":1e16}', errors.VALUE_TOO_LARGE),
         ('{"channel":"t","value":-10000000000000001}', errors.VALUE_TOO_LARGE),
-        ('{"channel":"t","value":' + "9" * 5000 + "}", "not valid JSON"),
+        ('{"channel":"t","value":' + "9" * 5000 + "}", "at most 4300 digits"),
+        ('{"channel":"t","value":1,"x":{"y":[NaN]}}', body_errors.BODY_NOT_FINITE),
+        ('{"channel":"t","value":1,"x":{"a":1,"a":2}}', "duplicate key 'a'"),
     ],
 )
 def test_bad_input_answers_400_and_stores_nothing(api, device_key, body, gist):
@@ -99,7 +106,7 @@ def test_a_ts_a_little_ahead_is_accepted(api, device, device_key):
 def test_invalid_utf8_is_refused(api, device_key):
     response = raw_post(api, b'{"state":"\xff\xfe"}', **key_header(device_key))
 
-    assert_refused(response, 400, errors.BODY_NOT_UTF8)
+    assert_refused(response, 400, body_errors.BODY_NOT_UTF8)
 
 
 def test_a_declared_non_json_content_type_is_415(api, device_key):

@@ -42,7 +42,7 @@ def test_it_answers_the_legacy_shape_oldest_first(api, day_of_events, device_key
     assert response.json() == {
         "ok": True,
         "deviceId": "esp32-01",
-        "range": "24h",
+        "range": "custom",
         "sinceTs": T0_MS,
         "untilTs": T0_MS + 3_600_000,
         "resolution": "raw",
@@ -90,7 +90,16 @@ def test_to_alone_covers_the_range_before_it(api, day_of_events, device_key):
     response = history(api, key_header(device_key), **params)
 
     assert response.json()["sinceTs"] == T0_MS + 120_000 - 86_400_000
+    assert response.json()["range"] == "24h"
     assert response.json()["count"] == 3
+
+
+@pytest.mark.parametrize("window", [{"from": T0_MS}, {"from": T0_MS, "to": T0_MS + 60_000}])
+def test_from_makes_the_range_custom_whatever_range_says(api, day_of_events, device_key, window):
+    response = history(api, key_header(device_key), range="7d", **window)
+
+    assert response.json()["range"] == "custom"
+    assert response.json()["sinceTs"] == T0_MS
 
 
 def test_range_counts_back_from_now(api, device, device_key):
@@ -113,6 +122,10 @@ def test_range_counts_back_from_now(api, device, device_key):
         ("all", "all", 365 * 86400),
         ("45d", "30d", 30 * 86400),
         ("0m", "1m", 60),
+        ("1000000000000d", "30d", 30 * 86400),
+        ("1000000000m", "30d", 30 * 86400),
+        ("9" * 5000 + "h", "30d", 30 * 86400),
+        ("0000000000005m", "5m", 300),
         ("banana", "24h", 86400),
         ("", "24h", 86400),
     ],

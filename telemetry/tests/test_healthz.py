@@ -6,8 +6,10 @@ import socket
 
 import pytest
 from django.core.cache import caches
+from django.test import Client
 
 from telemetry.celery import app as celery_app
+from telemetry.handlers import METHOD_NOT_ALLOWED
 
 
 def closed_port() -> int:
@@ -53,3 +55,26 @@ def test_a_down_broker_is_503_and_named(client, db, monkeypatch):
 
     assert response.status_code == 503
     assert response.json()["error"] == "unreachable: broker"
+
+
+def test_it_answers_with_a_trailing_slash_too(client, db):
+    response = client.get("/healthz/")
+
+    assert response.status_code == 200
+    assert response.json()["ok"] is True
+
+
+def test_head_is_answered(client, db):
+    assert client.head("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/healthz", "/healthz/"])
+def test_other_methods_are_405_json_not_a_csrf_page(db, method, path):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.generic(method, path, "{}", content_type="application/json")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json() == {"ok": False, "error": METHOD_NOT_ALLOWED.format(method=method)}

@@ -51,7 +51,8 @@ def test_it_describes_the_auth_schemes(schema):
     ("/api/event", {"200", "400", "401", "403", "404", "405", "409", "413", "415", "429", "503"}),
     ("/api/events", {"200", "400", "401", "403", "404", "405", "413", "415", "429", "503"}),
     ("/api/history", {"200", "400", "401", "403", "404", "405", "429", "503"}),
-    ("/api/auth/token", {"200", "400", "401", "405", "415", "429", "503"}),
+    ("/api/auth/token", {"200", "400", "401", "405", "413", "415", "429", "503"}),
+    ("/api/auth/token/refresh", {"200", "400", "401", "405", "413", "415", "503"}),
 ])  # fmt: skip
 def test_every_error_is_described_in_the_one_error_shape(schema, path, codes):
     operation = schema["paths"][path][ENDPOINTS[path]]
