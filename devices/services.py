@@ -150,14 +150,23 @@ def key_revoke(*, prefix: str) -> DeviceAPIKey:
     return key
 
 
+def _claim_once_a_minute(name: str) -> bool:
+    """True for the first caller in a minute (a claim in the cache every process shares)."""
+    return cache.add(name, 1, timeout=int(TOUCH_INTERVAL.total_seconds()))
+
+
 def key_note_used(*, key: DeviceAPIKey, now: datetime) -> None:
-    """Note the key's last use and its device's last contact: at most once a minute per
-    key (a claim in the shared cache, then two UPDATEs), never a write per request."""
-    claim = f"key-used:{key.pk}"
-    if not cache.add(claim, 1, timeout=int(TOUCH_INTERVAL.total_seconds())):
-        return
-    DeviceAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    Device.objects.filter(pk=key.device_id).filter(
-        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now)
-    ).update(last_seen_at=now)
-    key.last_used_at = key.device.last_seen_at = now
+    """Note the key's last use: at most one UPDATE a minute per key, never one per request."""
+    if _claim_once_a_minute(f"key-used:{key.pk}"):
+        DeviceAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+
+
+def device_note_seen(*, device: Device, now: datetime) -> None:
+    """Note that the device reported (events were posted for it): at most one UPDATE a
+    minute. Reads with its key are not reports, so a silent device never looks online."""
+    if _claim_once_a_minute(f"device-seen:{device.pk}"):
+        Device.objects.filter(pk=device.pk).filter(
+            Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now)
+        ).update(last_seen_at=now)
+        device.last_seen_at = now

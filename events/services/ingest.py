@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from accounts.models import Tenant
 from devices.models import Device
+from devices.services import device_note_seen
 from events import errors
 from events.models import Channel, ChannelKind, Event
 from events.serializers import Reading
@@ -257,6 +258,7 @@ def events_ingest_batch(
             outcomes[index] = Outcome(IngestResult.DUPLICATE)
         else:
             outcomes[index] = outcomes[first]
+    device_note_seen(device=device, now=received_at)
     return [outcomes[index] for index in range(len(items))]
 
 
