@@ -205,3 +205,42 @@ def test_a_tenant_admin_registers_a_device_and_sees_its_key_once(live_url, pool,
     assert key not in watched.page.content()
     assert key[:8] in watched.page.content()  # the prefix names the key
     assert watched.errors == []
+
+
+def test_hovering_a_stepped_line_shows_the_state_in_force(live_url, tenant, alice, open_page):
+    device = make_device(tenant, "esp32-01")
+    now = datetime.now(UTC).replace(microsecond=0)
+    on, off = now - timedelta(hours=3), now - timedelta(hours=1)
+    for ts, state in ((on, "ON"), (off, "OFF")):
+        event_ingest(device=device, reading=Reading("pump", ts, state=state), received_at=now)
+    watched = open_page()
+    watched.log_in(live_url, "alice")
+    watched.page.goto(f"{live_url}/devices/esp32-01/?range=24h")
+    wait_for_charts(watched.page)
+
+    def hover(moment: datetime) -> str:
+        point = watched.page.evaluate(
+            "(ts) => { const c = window.deviceCharts.find((c) => c.channel === 'pump');"
+            " const box = c.over.getBoundingClientRect();"
+            " return {x: box.left + c.valToPos(ts, 'x'), y: box.top + 5}; }",
+            moment.timestamp(),
+        )
+        watched.page.mouse.move(point["x"], point["y"])
+        return watched.page.text_content(
+            ".chart[data-channel=pump] .u-series:nth-child(2) .u-value"
+        )
+
+    assert hover(off - timedelta(minutes=2)) == "ON"
+    assert hover(off + timedelta(minutes=2)) == "OFF"
+    assert hover(on - timedelta(minutes=2)) == "\u2013"  # before the first known state
+    assert watched.errors == []
+
+
+def test_a_window_a_browser_cannot_hold_falls_back_to_24h(live_url, pool, alice, open_page):
+    watched = open_page()
+    watched.log_in(live_url, "alice")
+    watched.page.goto(f"{live_url}/devices/esp32-pool-01/?from=1&to=99999999999999999")
+
+    assert "raw events" in wait_for_charts(watched.page)
+    assert watched.page.get_attribute("[data-range='24h']", "aria-pressed") == "true"
+    assert watched.errors == []

@@ -64,7 +64,8 @@
     const params = new URLSearchParams(location.search);
     const now = Date.now();
     const from = Number(params.get("from")), to = Number(params.get("to"));
-    if (from > 0 && to > from) return { from, to, label: null };
+    const valid = (ms) => Number.isFinite(ms) && ms > 0 && ms < 8.64e15; // what a Date can hold
+    if (valid(from) && valid(to) && to > from) return { from, to, label: null };
     const label = RANGES[params.get("range")] ? params.get("range") : "24h";
     return { from: now - RANGES[label], to: now, label };
   }
@@ -116,13 +117,15 @@
     return [gx, gy];
   }
 
-  function rawStateSeries(name, items, carried, win) {
+  // A state holds until the next event: the line runs to now (never into the future),
+  // or, when the answer was cut at its limit, to where the answer stops.
+  function rawStateSeries(name, items, carried, win, until) {
     const states = items.map((i) => i.state).concat(carried ? [carried.state] : []);
     const scale = stateScale(states);
     const xs = [], ys = [], labels = [];
-    if (carried) { xs.push(win.from / 1000); ys.push(scale.value(carried.state)); labels.push(carried.state); }
+    if (carried && win.from < until) { xs.push(win.from / 1000); ys.push(scale.value(carried.state)); labels.push(carried.state); }
     for (const item of items) { xs.push(item.ts / 1000); ys.push(scale.value(item.state)); labels.push(item.state); }
-    if (xs.length) { xs.push(Math.min(win.to, Date.now()) / 1000); ys.push(ys[ys.length - 1]); labels.push(labels[labels.length - 1]); }
+    if (xs.length && until / 1000 > xs[xs.length - 1]) { xs.push(until / 1000); ys.push(ys[ys.length - 1]); labels.push(labels[labels.length - 1]); }
     return { kind: "state", name, xs, ys: [ys], labels, scale, unit: "" };
   }
   function rawNumericSeries(name, items) {
@@ -147,10 +150,20 @@
   }
 
   // --- Drawing ----------------------------------------------------------------------
+  function lastAtOrBefore(xs, x) {
+    let lo = 0, hi = xs.length - 1;
+    if (hi < 0 || x < xs[0]) return null; // before the first known state
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (xs[mid] <= x) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+
   function hatchSilent(u) {
     if (!config.silentSince) return;
     const from = u.valToPos(config.silentSince / 1000, "x", true);
-    const to = u.bbox.left + u.bbox.width;
+    const to = Math.min(u.bbox.left + u.bbox.width, u.valToPos(Date.now() / 1000, "x", true));
     if (from >= to) return;
     const left = Math.max(from, u.bbox.left);
     const ctx = u.ctx;
@@ -181,7 +194,12 @@
     const plot = box.querySelector(".plot");
     const xSeries = { value: (u, v) => (v == null ? "–" : `${formatTime(v * 1000)} ${offsetLabel(v * 1000)}`) };
     let series, scales = { x: { time: true, range: () => [win.from / 1000, win.to / 1000] } }, axes, bands;
-    const axisX = { space: 60, values: (u, splits) => splits.map((v) => { const p = wallParts(v * 1000); return win.to - win.from > 2 * 86400e3 ? `${p.month}-${p.day}` : `${p.hour}:${p.minute}`; }) };
+    const days = win.to - win.from > 2 * 86400e3;
+    const axisX = {
+      space: 60,
+      ...(days ? { incrs: [86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400] } : {}),
+      values: (u, splits) => splits.map((v) => { const p = wallParts(v * 1000); return days ? `${p.month}-${p.day}` : `${p.hour}:${p.minute}`; }),
+    };
     if (spec.kind === "state") {
       const values = Object.keys(spec.scale.labels).map(Number);
       scales.y = { range: [Math.min(...values) - 0.2, Math.max(...values) + 0.2] };
@@ -210,10 +228,15 @@
       series = [xSeries, { label: spec.name, stroke: color, width: 2, spanGaps: false, points: { show: spec.xs.length < 200 }, value: (u, v) => (v == null ? "–" : String(v)) }];
       axes = [axisX, {}];
     }
+    const stepped = spec.kind === "state" || spec.kind === "share";
     const options = {
       width: plotWidth(plot), height: spec.kind === "state" || spec.kind === "share" ? 130 : 200,
       scales, series, axes, bands, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), zone),
-      cursor: { drag: { x: false, y: false } },
+      cursor: {
+        drag: { x: false, y: false },
+        // A stepped line's value under the cursor is its last point at or before it.
+        ...(stepped ? { dataIdx: (u, seriesIdx, closestIdx, xValue) => lastAtOrBefore(u.data[0], xValue) } : {}),
+      },
       hooks: { draw: [hatchSilent] },
     };
     const chart = new uPlot(options, [spec.xs, ...spec.ys], plot);
@@ -268,12 +291,14 @@
       const sa = isStateChannel(a, groups.get(a)), sb = isStateChannel(b, groups.get(b));
       return sa === sb ? a.localeCompare(b) : sa ? -1 : 1;
     });
+    const truncated = answer.items.length >= LIMIT;
+    const until = truncated ? answer.items[answer.items.length - 1].ts : Math.min(win.to, Date.now());
     names.forEach((name, index) => {
       const items = groups.get(name);
       const color = COLORS[index % COLORS.length];
       let spec;
       if (answer.resolution === "raw") {
-        spec = isStateChannel(name, items) ? rawStateSeries(name, items, carried.get(name), win) : rawNumericSeries(name, items);
+        spec = isStateChannel(name, items) ? rawStateSeries(name, items, carried.get(name), win, until) : rawNumericSeries(name, items);
       } else {
         spec = isStateChannel(name, items) ? bucketStateSeries(name, items) : bucketNumericSeries(name, items);
       }
@@ -282,7 +307,10 @@
     if (!container.children.length) container.innerHTML = `<p class="muted">No data in this window.</p>`;
     const points = answer.items.length;
     statusLine.className = "status-line";
-    statusLine.textContent = `${formatTime(win.from)} – ${formatTime(win.to)} · ${RESOLUTION_NAMES[answer.resolution]} · ${points.toLocaleString()} items${points >= LIMIT ? " (limit reached: narrow the window)" : ""}`;
+    const cut = answer.resolution === "raw"
+      ? ` (the first ${LIMIT.toLocaleString()} events, up to ${formatTime(until)}: summaries of this window appear once the rollup job has run, every few minutes)`
+      : " (limit reached: narrow the window)";
+    statusLine.textContent = `${formatTime(win.from)} – ${formatTime(win.to)} · ${RESOLUTION_NAMES[answer.resolution]} · ${points.toLocaleString()} items${truncated ? cut : ""}`;
   }
 
   async function drawBars(win) {
