@@ -64,6 +64,12 @@ class TenantAdmin(admin.ModelAdmin):
     fields = ["slug", "name", "time_zone", "raw_retention_days", "write_rate", "is_active"]
     readonly_fields = ["raw_floor", "raw_purged_before", "users", "devices"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting cascades through millions of events and rollups (and the
+        # confirmation page would collect them all first): deactivate the tenant
+        # or revoke the keys instead; a database operator can delete for real.
+        return False
+
     def get_queryset(self, request) -> QuerySet[Tenant]:
         return (
             super()

@@ -9,6 +9,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from accounts import errors
 from accounts.models import Role
@@ -17,12 +18,16 @@ View = Callable[..., HttpResponse]
 
 
 def tenant_page(view: View) -> View:
-    """A page for a logged-in user of a tenant; others are sent to log in (or 403)."""
+    """A page for a logged-in user of a tenant; others are sent to log in, staff without
+    a tenant to admin, the rest refused (403)."""
 
     @login_required
     @wraps(view)
     def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.user.tenant_id is None:
+            # Operators without a tenant work in Django admin.
+            if request.user.is_staff:
+                return redirect("admin:index")
             raise PermissionDenied(errors.NO_TENANT_PAGES)
         if not request.user.tenant.is_active:
             raise PermissionDenied(errors.TENANT_INACTIVE)

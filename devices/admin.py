@@ -55,6 +55,12 @@ class DeviceAdmin(admin.ModelAdmin):
     actions = ["create_keys"]
     change_form_template = "admin/devices/device/change_form.html"
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting cascades through millions of events and rollups (and the
+        # confirmation page would collect them all first): deactivate the tenant
+        # or revoke the keys instead; a database operator can delete for real.
+        return False
+
     def get_readonly_fields(self, request, obj: Device | None = None) -> list[str]:
         # The hardware sends the id, and moving a device would carry its history
         # into another tenant: both are fixed once the device exists.

@@ -11,8 +11,8 @@ from devices.models import Device
 from events.selectors import History
 from events.serializers import HistoryQuery, to_epoch_ms
 
-BUCKET_COLUMNS = ["count", "changes", "known_seconds", "last_state"]
-NUMERIC_COLUMNS = ["min", "max", "mean", "twa", "sum"]
+BUCKET_COLUMNS = ["date", "time_zone", "count", "changes", "known_seconds", "last_state"]
+NUMERIC_COLUMNS = ["min", "max", "mean", "twa", "sum", "last_value"]
 
 
 def history_json(*, query: HistoryQuery, device: Device, history: History) -> dict:

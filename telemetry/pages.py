@@ -5,10 +5,16 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.cache import add_never_cache_headers
 
 from telemetry.errors import DomainError
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on every host: the hashed static icon."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 def show_once(request: HttpRequest, context: dict) -> HttpResponse:

@@ -7,12 +7,15 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from telemetry.health import healthz
+from telemetry.pages import favicon
 
 urlpatterns = [
     path("", include("events.urls")),
     path("", include("accounts.urls")),
     path("", include("devices.urls")),
     path("admin/", admin.site.urls),
+    # Public on purpose: browsers ask every page's host for it (admin pages too).
+    path("favicon.ico", favicon, name="favicon"),
     # Public on purpose: for load balancers and orchestrators.
     re_path(r"^healthz/?$", healthz, name="healthz"),
     # Public on purpose: the API's description, for clients and fuzzers.

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts import errors
+from accounts.models import User
 from testsupport import PASSWORD, make_user
 
 
@@ -100,9 +101,17 @@ def test_a_user_changes_their_password(browser_client, alice):
     assert alice.check_password("a-much-longer-new-secret-42")
 
 
-def test_a_superuser_without_a_tenant_is_told_to_use_admin(client, db):
-    root = make_user(None, "root")
-    client.force_login(root)
+def test_an_operator_without_a_tenant_is_sent_to_admin(client, db):
+    client.force_login(make_user(None, "root"))
+
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+
+
+def test_a_non_staff_user_without_a_tenant_is_refused(client, db):
+    client.force_login(User.objects.create_user(username="drifter", password=PASSWORD))
 
     response = client.get("/")
 

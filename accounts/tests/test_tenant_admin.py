@@ -124,3 +124,19 @@ def test_changing_the_time_zone_rebuilds_the_rollups(
         "Asia/Kolkata",
         datetime(2026, 1, 9, 18, 30, tzinfo=UTC),
     )
+
+
+def test_admin_offers_no_delete_of_a_tenant_or_a_device(admin_client, tenant, device):
+    tenant_delete = reverse("admin:accounts_tenant_delete", args=[tenant.pk])
+    device_delete = reverse("admin:devices_device_delete", args=[device.pk])
+
+    assert admin_client.get(tenant_delete).status_code == 403
+    assert admin_client.get(device_delete).status_code == 403
+    assert (
+        "Delete"
+        not in admin_client.get(change_url(tenant))
+        .content.decode()
+        .split('class="submit-row"')[-1]
+        .split("</div>")[0]
+    )
+    assert Tenant.objects.filter(pk=tenant.pk).exists()

@@ -52,8 +52,11 @@ def test_members_and_viewers_get_403(client, who, request):
     assert client.get(URL).status_code == 403
 
 
-def test_a_superuser_of_no_tenant_gets_403_and_uses_admin(admin_client):
-    assert admin_client.get(URL).status_code == 403
+def test_a_superuser_of_no_tenant_is_sent_to_admin(admin_client):
+    response = admin_client.get(URL)
+
+    assert response.status_code == 302
+    assert response.url == reverse("admin:index")
 
 
 def test_a_logged_out_visitor_is_sent_to_log_in(client, db):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -63,17 +65,17 @@ def test_hourly_csv_has_the_same_numbers_as_the_json(api, madrid_pump, device_ke
 
     table = rows(response)
     assert table[0] == [
-        "bucket_start", "epoch_ms", "bucket_seconds", "channel", "count", "changes",
-        "known_seconds", "last_state", "seconds_OFF", "seconds_ON", "min", "max", "mean",
-        "twa", "sum",
+        "bucket_start", "epoch_ms", "bucket_seconds", "channel", "date", "time_zone", "count",
+        "changes", "known_seconds", "last_state", "seconds_OFF", "seconds_ON", "min", "max",
+        "mean", "twa", "sum", "last_value",
     ]  # fmt: skip
     first, second = table[1], table[2]
-    assert first[:10] == [
-        "2026-01-10T10:00:00.000+01:00", str(answer["items"][0]["ts"]), "3600", "pump",
+    assert first[:12] == [
+        "2026-01-10T10:00:00.000+01:00", str(answer["items"][0]["ts"]), "3600", "pump", "", "",
         "1", "1", "3600", "OFF", "600", "3000",
     ]  # fmt: skip
-    assert second[:10] == [
-        "2026-01-10T11:00:00.000+01:00", str(answer["items"][1]["ts"]), "3600", "pump",
+    assert second[:12] == [
+        "2026-01-10T11:00:00.000+01:00", str(answer["items"][1]["ts"]), "3600", "pump", "", "",
         "0", "0", "3600", "OFF", "3600", "0",
     ]  # fmt: skip
     assert len(table) - 1 == answer["count"]
@@ -102,3 +104,25 @@ def test_it_needs_credentials_for_csv(api, madrid_pump):
 
     assert response.status_code == 401
     assert response.json()["ok"] is False
+
+
+def test_daily_csv_names_each_days_date_and_zone(api, madrid_pump, device_key):
+    params = {**WINDOW, "resolution": "day", "channel": "temperature", "format": "csv"}
+    table = rows(api.get("/api/history", params, **key_header(device_key)))
+
+    header, (day,) = table[0], table[1:]
+    assert dict(zip(header, day, strict=True)) | {"epoch_ms": ""} == {
+        "bucket_start": "2026-01-10T00:00:00.000+01:00", "epoch_ms": "", "bucket_seconds": "86400",
+        "channel": "temperature", "date": "2026-01-10", "time_zone": "Europe/Madrid",
+        "count": "1", "changes": "", "known_seconds": "", "last_state": "", "min": "21.5",
+        "max": "21.5", "mean": "21.5", "twa": "21.5", "sum": "21.5", "last_value": "21.5",
+    }  # fmt: skip
+
+
+def test_history_is_compressed_for_clients_that_accept_it(api, madrid_pump, device_key):
+    response = api.get(
+        "/api/history", WINDOW, HTTP_ACCEPT_ENCODING="gzip", **key_header(device_key)
+    )
+
+    assert response["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(response.content))["count"] == 2

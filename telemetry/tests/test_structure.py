@@ -35,6 +35,7 @@ def test_thin_modules_never_call_objects(path):
 
 PUBLIC_ON_PURPOSE = {
     "healthz",
+    "favicon",
     "schema",
     "docs",
     "accounts:token",
@@ -70,3 +71,11 @@ def test_every_url_is_guarded_or_public_on_purpose():
         assert view_class is not None and issubclass(view_class, JsonApiView), name
         permissions = [permission.__name__ for permission in view_class.permission_classes]
         assert "IsAuthenticated" in permissions, name
+
+
+def test_favicon_ico_points_at_the_hashed_icon(client, db):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].startswith("/static/favicon.")
+    assert response["Location"].endswith(".svg")
