@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 import warnings
@@ -317,7 +318,12 @@ class Bench:
             started.stop()
 
 
+def _terminate(signum, frame) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop processes
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     from bench import diagnose, jobs, memory, write
 
     config = Config()

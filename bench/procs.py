@@ -151,8 +151,13 @@ def wrk(
     process = subprocess.Popen(  # noqa: S603
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    output = process.stdout.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
+    try:
+        output = process.stdout.read().decode()
+        _, status, usage = os.wait4(process.pid, 0)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
     process.returncode = os.waitstatus_to_exitcode(status)
     server = sum(cpu_seconds(pid) for pid in watch) - sum(before[0])
     db = sum(cpu_seconds(pid) for pid in db_pids) - sum(before[1])
