@@ -52,3 +52,27 @@ def splits(bench, urls: dict[str, str]) -> list[Split]:
         profile.measure(name, calls[:1])  # the first request loads views and fills caches
         results.append(profile.measure(name, calls[1:]))
     return results
+
+
+def packages(bench, urls: dict[str, str]) -> list[str]:
+    """Own time per package under cProfile (slower than real, so only the shares matter)."""
+    now = datetime.now(UTC)
+    single = [
+        profile.post("/api/event", _event(now - timedelta(minutes=40, milliseconds=-n), n), key)
+        for n, key in enumerate(bench.keys[-402:-201])
+    ]
+    batch = [
+        profile.post(
+            "/api/events",
+            {"events": [_event(now - timedelta(days=4, seconds=n * 1000 + i), i)
+                        for i in range(bench.c.batch)]},
+            key,
+        )
+        for n, key in enumerate(bench.keys[-243:-233])
+    ]  # fmt: skip
+    return [
+        profile.by_package("single event", single),
+        profile.by_package(f"batch of {bench.c.batch}", batch),
+        *(profile.by_package(f"history {name}", [profile.get(url, bench.busy_key)] * 20)
+          for name, url in urls.items()),
+    ]  # fmt: skip

@@ -44,6 +44,7 @@ class Config:
     devices: int = env_int("BENCH_DEVICES", 1000)
     seconds: int = env_int("BENCH_SECONDS", 5 if quick else 15)
     warmup: int = env_int("BENCH_WARMUP", 1 if quick else 3)
+    rounds: int = env_int("BENCH_ROUNDS", 2 if quick else 3)
     workers: int = env_int("WEB_WORKERS", 2)
     threads: int = env_int("WEB_THREADS", 4)
     connections: int = env_int("BENCH_CONNECTIONS", 0)
@@ -72,6 +73,7 @@ class Results:
     purge: dict = field(default_factory=dict)
     memory: dict = field(default_factory=dict)
     splits: list = field(default_factory=list)
+    packages: list = field(default_factory=list)
     loads: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     load_average: list = field(default_factory=list)  # /proc/loadavg at start and end
@@ -244,32 +246,48 @@ class Bench:
 
     # --- measurements ------------------------------------------------------------------
     def history(self, size: str, urls: dict[str, str]) -> None:
+        """The app and the bare view alternately, BENCH_ROUNDS times each, so that a change
+        in the shared machine's load falls on both sides alike."""
+        options = {"connections": self.c.history_connections}
         for name, url in urls.items():
-            for kind, path, args in (
-                ("app", url, [self.busy_key]),
-                ("bare", f"/bench/bare-sql/{name}", [self.busy_key]),
-            ):
-                options = {"connections": self.c.history_connections}
-                self.wrk(path, "get.lua", args, seconds=self.c.warmup, **options)
-                result = self.wrk(path, "get.lua", args, seconds=self.c.seconds, **options)
-                if result.other or result.errors:
-                    raise RuntimeError(f"history {name} {kind}: {result.sample}")
-                self.r.history[(size, name, kind)] = result
+            sides = {"app": url, "bare": f"/bench/bare-sql/{name}"}
+            for path in sides.values():
+                self.wrk(path, "get.lua", [self.busy_key], seconds=self.c.warmup, **options)
+            runs = {kind: [] for kind in sides}
+            for _ in range(self.c.rounds):
+                for kind, path in sides.items():
+                    result = self.wrk(
+                        path, "get.lua", [self.busy_key], seconds=self.c.seconds, **options
+                    )
+                    if result.other or result.errors:
+                        raise RuntimeError(f"history {name} {kind}: {result.sample}")
+                    runs[kind].append(result)
+            for kind, results in runs.items():
+                result = self.r.history[(size, name, kind)] = procs.combine(results)
                 log(
                     f"   history {size} {name} {kind}: p50 {result.p50_ms:.1f} ms, "
                     f"p95 {result.p95_ms:.1f} ms, {result.requests / result.seconds:.0f} req/s"
                 )
 
     def single(self) -> None:
+        """The bare view and the app alternately (see history), every run with ts of its own."""
         now, keys = ms(datetime.now(UTC)), str(self.keys_file)
-        for kind, path in (("bare", "/bench/bare-event"), ("app", "/api/event")):
-            # The warm-up posts an hour earlier, so no ts of the measured run is taken.
+        sides = {"bare": "/bench/bare-event", "app": "/api/event"}
+        for path in sides.values():  # an hour before the measured runs' ts
             self.wrk(path, "single.lua", [keys, str(now - 3_600_000), "1"], seconds=self.c.warmup)
-            result = self.wrk(path, "single.lua", [keys, str(now), "1"], seconds=self.c.seconds)
-            setattr(self.r, "bare" if kind == "bare" else "single", result)
+        runs = {kind: [] for kind in sides}
+        for round_ in range(self.c.rounds):
+            base = str(now - round_ * 600_000)  # ten minutes apart: far more than a run posts
+            for kind, path in sides.items():
+                runs[kind].append(
+                    self.wrk(path, "single.lua", [keys, base, "1"], seconds=self.c.seconds)
+                )
+        self.r.bare, self.r.single = (procs.combine(runs[kind]) for kind in ("bare", "app"))
+        for kind, result in (("bare", self.r.bare), ("app", self.r.single)):
             log(
                 f"   single {kind}: {result.stored_per_s:.0f} stored/s, {result.limited} x 429,"
                 f" {result.other} other, wrk CPU {result.wrk_cpu_share:.0%} of a core"
+                f" (rounds: {', '.join(f'{x.stored_per_s:.0f}' for x in runs[kind])})"
             )
             if result.other:
                 log(f"   sample answer: {result.sample}")
@@ -345,6 +363,7 @@ def main() -> int:
         bench.batch()
         log("in-process diagnosis")
         bench.r.splits = diagnose.splits(bench, urls)
+        bench.r.packages = diagnose.packages(bench, urls)
         memory.measure(bench)
     finally:
         bench.stop_all()

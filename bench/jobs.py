@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.db import connection
 
-from bench import load
+from bench import load, profile
 from bench.procs import log
 from events.models import JobCursor
 from events.services import purge as purge_service
@@ -52,10 +52,14 @@ def rollup(bench) -> None:
     JobCursor.objects.update_or_create(
         name=ROLLUP_CURSOR, defaults={"position": hour + ARRIVAL_OVERLAP}
     )
-    began = time.perf_counter()
-    report = rollup_run(now=bench.t0)
-    took = time.perf_counter() - began
+    split = profile.Split("rollup_run")
+    with profile.timed(split):
+        began = time.perf_counter()
+        report = rollup_run(now=bench.t0)
+        took = time.perf_counter() - began
+    split.requests, split.wall_s = 1, took
     bench.r.rollup = {
+        "split": split,
         "events": events,
         "devices": devices,
         "baseline_s": baseline[1],
@@ -88,12 +92,15 @@ def purge(bench) -> None:
             spent.append(time.perf_counter() - began)
 
     purge_service.rollup_run = timed_rollup_run
+    split = profile.Split("events_purge")
     try:
-        began = time.perf_counter()
-        purge_service.events_purge(now=bench.t0)
-        took = time.perf_counter() - began
+        with profile.timed(split):
+            began = time.perf_counter()
+            purge_service.events_purge(now=bench.t0)
+            took = time.perf_counter() - began
     finally:
         purge_service.rollup_run = original
+    split.requests, split.wall_s = 1, took
     left, children_after = bench._scalar(count, [cutoff]), bench._scalar(partitions)
     log(
         f"   events_purge {took:.2f} s (its rollup_run {sum(spent):.2f} s), {left:,} left;"
@@ -108,6 +115,7 @@ def purge(bench) -> None:
         cursor.execute("DELETE FROM events_event WHERE ts < %s", [cutoff])
     delete_s = time.perf_counter() - began
     bench.r.purge = {
+        "split": split,
         "expired": expired,
         "s": took - sum(spent),
         "total_s": took,

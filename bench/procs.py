@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import time
 import urllib.request
@@ -180,4 +181,28 @@ def wrk(
         wrk_cpu_s=usage.ru_utime + usage.ru_stime,
         server_cpu_s=server,
         db_cpu_s=db,
+    )
+
+
+def combine(results: list[WrkResult]) -> WrkResult:
+    """Several runs of one side as one: counts and CPU added up, percentiles the median of
+    the runs' (wrk's histograms cannot be merged from its output)."""
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    return WrkResult(
+        requests=sum(x.requests for x in results),
+        seconds=sum(x.seconds for x in results),
+        stored=sum(x.stored for x in results),
+        limited=sum(x.limited for x in results),
+        other=sum(x.other for x in results),
+        p50_ms=median([x.p50_ms for x in results]),
+        p95_ms=median([x.p95_ms for x in results]),
+        p99_ms=median([x.p99_ms for x in results]),
+        errors=sum(x.errors for x in results),
+        sample=next((x.sample for x in results if x.sample), ""),
+        wrk_cpu_s=sum(x.wrk_cpu_s for x in results),
+        server_cpu_s=sum(x.server_cpu_s for x in results),
+        db_cpu_s=sum(x.db_cpu_s for x in results),
     )

@@ -3,15 +3,21 @@ through Django's test client, one request at a time, in the driver's own process
 
 from __future__ import annotations
 
+import cProfile
 import json
+import pstats
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import redis
 from django.db import connection
 from django.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -51,7 +57,7 @@ class Split:
 
 
 @contextmanager
-def _timed(split: Split):
+def timed(split: Split):
     """Time every statement and commit on the default connection, and every Redis command,
     while inside (this process only: the app's code is not changed)."""
     original_commit = connection._commit
@@ -97,7 +103,7 @@ def measure(name: str, calls: list[Callable[[Client], object]]) -> Split:
     """Run each call (one request), timed."""
     client, split = Client(), Split(name)
     for call in calls:
-        with _timed(split) as statements:
+        with timed(split) as statements:
             statements.clear()
             began = time.perf_counter()
             response = call(client)
@@ -117,3 +123,33 @@ def post(path: str, body: dict, key: str | None) -> Callable[[Client], object]:
 
 def get(path: str, key: str) -> Callable[[Client], object]:
     return lambda client: client.get(path, HTTP_X_API_KEY=key)
+
+
+def _package(filename: str) -> str:
+    """The top-level package a function's file belongs to ("~" is a builtin)."""
+    if filename == "~" or filename.startswith("<"):
+        return "builtins (C: I/O waits, json, …)"
+    path = Path(filename)
+    if "site-packages" in path.parts:
+        return path.parts[path.parts.index("site-packages") + 1].split(".")[0]
+    if ROOT in path.parents:
+        return path.relative_to(ROOT).parts[0] + "/ (ours)"
+    return "python stdlib"
+
+
+def by_package(name: str, calls: list[Callable[[Client], object]], top: int = 6) -> str:
+    """Run the calls under cProfile; each package's own time per request, biggest first."""
+    client, profiler = Client(), cProfile.Profile()
+    profiler.enable()
+    for call in calls:
+        call(client)
+    profiler.disable()
+    totals: dict[str, float] = defaultdict(float)
+    for (filename, _, _), (_, _, own, _, _) in pstats.Stats(profiler).stats.items():
+        totals[_package(filename)] += own
+    ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
+    spent = sum(totals.values())
+    parts = [
+        f"{package} {own / len(calls) * 1000:.2f} ms ({own / spent:.0%})" for package, own in ranked
+    ]
+    return f"{name}: " + ", ".join(parts)

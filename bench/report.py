@@ -22,10 +22,16 @@ class Row:
         if op == ">=":
             if self.ratio >= bound:
                 return "met"
-            return f"MISSED: {bound / self.ratio:.1f}x short" if self.ratio else "MISSED"
+            if not self.ratio:
+                return "MISSED"
+            short = bound / self.ratio
+            if short < 2:
+                return f"MISSED by {1 - self.ratio / bound:.0%} (needs {short:.2f}x)"
+            return f"MISSED: needs {short:,.1f}x"
         if self.ratio <= bound:
             return "met"
-        return f"MISSED: {self.ratio / bound:.1f}x over"
+        over = self.ratio / bound
+        return f"MISSED by {over - 1:.0%}" if over < 2 else f"MISSED: {over:,.1f}x over"
 
     def cells(self) -> list[str]:
         ratio = "-" if self.ratio is None else f"{self.ratio:.3g}x"

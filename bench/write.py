@@ -192,7 +192,8 @@ def report(bench) -> None:
     settings = (
         f"gunicorn {c.workers} workers x {c.threads} threads (gthread), wrk 1 thread, "
         f"{c.connections} connections for writes and {c.history_connections} for history, "
-        f"{c.seconds} s runs after {c.warmup} s warm-ups; {c.devices} devices each with its "
+        f"{c.rounds} rounds of {c.seconds} s runs alternating app and baseline, after"
+        f" {c.warmup} s warm-ups; {c.devices} devices each with its "
         f"own key, tenant write rate 5/5s per device (the default; rate limits on); "
         f"BENCH_EVENTS={c.events:,}, BENCH_SMALL={c.small:,}; DEBUG off, persistent connections"
     )
@@ -225,14 +226,14 @@ def report(bench) -> None:
         " devices; events answered `stored` count. Baseline: those very rows are taken out"
         f" again and written back with psycopg `COPY`, {c.batch} rows per transaction (one"
         " commit, like one request), over one connection.",
-        "- 3: p50/p95 from wrk's latency histogram at"
+        "- 3: p50/p95 from wrk's latency histogram (the median over the rounds) at"
         f" {c.history_connections} connections, for the busy device's key. The bare view runs"
         " the SQL statements the history selector ran for the same request (captured once),"
         " without authentication, and answers the rows as JSON. Sizes: small load, then the"
         " large load added to it (same busy device rows, re-inserted among the new rows).",
         *[f"  - {note}" for note in r.notes],
         f"- Data: loaded with SQL (`bench/load.py`): {r.loads['small'][0]:,} events in"
-        f" {r.loads['small'][1]:.0f} s, then {r.loads['large'][0]:,} in"
+        f" {r.loads['small'][1]:.1f} s, then {r.loads['large'][0]:,} in"
         f" {r.loads['large'][1]:.0f} s including rollups and VACUUM ANALYZE. The busy device"
         " reports temperature every 30 s and pump ON/OFF every 15 min over the last 36 h;"
         " its 400 earlier days of daily rollups are made up in SQL and its real ones computed"
@@ -264,6 +265,15 @@ def report(bench) -> None:
         " (no HTTP, no concurrency); SQL and commits timed at the connection:",
         "",
         markdown(SPLIT_HEADER, [split.row() for split in r.splits]),
+        "",
+        "The jobs, run once each in the driver's process (same columns, for the whole run):",
+        "",
+        markdown(SPLIT_HEADER, [r.rollup["split"].row(), r.purge["split"].row()]),
+        "",
+        "Own time per package under cProfile, per request (the profiler slows everything, so"
+        " read the shares):",
+        "",
+        *[f"- {line}" for line in r.packages],
         "",
         "Statements of one single-event request:",
         "",
