@@ -45,6 +45,7 @@ class Config:
     seconds: int = env_int("BENCH_SECONDS", 5 if quick else 15)
     warmup: int = env_int("BENCH_WARMUP", 1 if quick else 3)
     rounds: int = env_int("BENCH_ROUNDS", 2 if quick else 3)
+    purge_budget: int = env_int("BENCH_PURGE_BUDGET", 300 if quick else 900)
     workers: int = env_int("WEB_WORKERS", 2)
     threads: int = env_int("WEB_THREADS", 4)
     connections: int = env_int("BENCH_CONNECTIONS", 0)

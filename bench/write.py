@@ -129,7 +129,13 @@ def rows(bench) -> list[Row]:
     out.append(
         Row(
             f"4. purge of {p['expired']:,} expired events (60 days), events_purge: {how}",
-            _seconds(p["s"]),
+            f"{_seconds(p['s'])} removing rows"
+            + (
+                f" (EXTRAPOLATED: cut after {bench.c.purge_budget} s with {p['left']:,} left)"
+                if p["cut"]
+                else ""
+            )
+            + f"; + {_seconds(p['rollup_s'])} in the rollup_run it starts with",
             f"one DELETE of the same {p['again']:,} rows: {_seconds(p['delete_s'])}",
             p["delete_s"] / p["s"] if p["s"] else None,
             ">= 100x",
@@ -243,7 +249,8 @@ def report(bench) -> None:
         " of rows with the DELETE: the rollup_run it starts with (the last arrivals) is timed"
         f" apart; table partitioned: {'yes' if p['partitioned'] else 'no'}"
         f" (children before/after: {p['children'][0]}/{p['children'][1]}); {p['left']:,}"
-        " expired rows left after it. Then the same rows were inserted again and VACUUM"
+        " expired rows left after it (BENCH_PURGE_BUDGET stops it and extrapolates its"
+        " removal rate when it runs longer). Then the same rows were inserted again and VACUUM"
         " ANALYZE run, and one `DELETE … WHERE ts < cutoff` timed.",
         f"- 5: `rollup_run(now=T0)` with its cursor set so that it picks up the last hour's"
         f" arrivals ({ro['channels']:,} channels; rows written per period: {ro['by_period']})."
