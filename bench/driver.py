@@ -56,6 +56,8 @@ class Config:
 
     def __post_init__(self):
         self.connections = self.connections or 2 * self.workers * self.threads
+        if self.devices < 500:  # the diagnosis posts with devices the wrk runs left alone
+            raise SystemExit("BENCH_DEVICES must be at least 500 (the issue asks for 1,000)")
 
 
 def ms(moment: datetime) -> int:
@@ -75,6 +77,7 @@ class Results:
     memory: dict = field(default_factory=dict)
     splits: list = field(default_factory=list)
     packages: list = field(default_factory=list)
+    single_rounds: dict = field(default_factory=dict)  # stored/s of each run, per side
     loads: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     load_average: list = field(default_factory=list)  # /proc/loadavg at start and end
@@ -284,6 +287,7 @@ class Bench:
                     self.wrk(path, "single.lua", [keys, base, "1"], seconds=self.c.seconds)
                 )
         self.r.bare, self.r.single = (procs.combine(runs[kind]) for kind in ("bare", "app"))
+        self.r.single_rounds = {kind: [x.stored_per_s for x in runs[kind]] for kind in runs}
         for kind, result in (("bare", self.r.bare), ("app", self.r.single)):
             log(
                 f"   single {kind}: {result.stored_per_s:.0f} stored/s, {result.limited} x 429,"

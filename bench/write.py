@@ -50,7 +50,8 @@ def _machine(bench) -> list[str]:
         f"{platform.python_version()}, {platform.system()} {platform.release()}",
         f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code at commit {commit}",
         "Load average (1, 5, 15 min) at start {} and at the end {}: the machine is shared,"
-        " so absolute figures move with it; each ratio's two sides ran minutes apart".format(
+        " so absolute figures move with it (the two sides of each ratio ran alternately or"
+        " back to back, so both see much the same load)".format(
             *("/".join(load) for load in bench.r.load_average)
         ),
     ]
@@ -64,15 +65,20 @@ def _seconds(value: float) -> str:
     return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
 
 
+def _runs(rates: list[float]) -> str:
+    return ", ".join(f"{rate:,.0f}" for rate in rates)
+
+
 def rows(bench) -> list[Row]:
     r, c = bench.r, bench.c
     out = [
         Row(
             "1. single-event ingest (stored only)",
             f"{r.single.stored_per_s:,.0f} req/s ({r.single.limited} x 429, "
-            f"{r.single.other} other; wrk CPU {r.single.wrk_cpu_share:.0%} of a core)",
+            f"{r.single.other} other; wrk CPU {r.single.wrk_cpu_share:.0%} of a core;"
+            f" runs: {_runs(r.single_rounds['app'])})",
             f"bare Django JSON view: {r.bare.stored_per_s:,.0f} req/s "
-            f"(wrk CPU {r.bare.wrk_cpu_share:.0%})",
+            f"(wrk CPU {r.bare.wrk_cpu_share:.0%}; runs: {_runs(r.single_rounds['bare'])})",
             r.single.stored_per_s / r.bare.stored_per_s,
             ">= 0.5x",
         ),
