@@ -1,0 +1,1 @@
+"""The benchmark behind `bench/run` (not part of the app or its test suite)."""
