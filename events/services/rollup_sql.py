@@ -110,10 +110,13 @@ def _head(pairs: int, buckets: int, sql: _Dialect) -> str:
 
 
 def _upsert(ctes: str, sql: _Dialect) -> str:
-    """Sum `contributions` into rows and upsert them with `figures` and `latest`.
+    """Add up `contributions` (durations) and `figures` (one row per bucket with events)
+    per bucket, and upsert the rows.
 
-    The statement starts with INSERT (its CTEs inside), so that SQLite reports
-    how many rows it wrote.
+    One aggregate and no join between the two: the planner cannot estimate how
+    many rows a batch yields, and a nested loop between them took seconds.
+    The statement starts with INSERT (its CTEs inside), so that SQLite reports how
+    many rows it wrote.
     """
     rollup, quote = Rollup._meta.db_table, connection.ops.quote_name
     columns = ", ".join(quote(column) for column in COLUMNS)
@@ -122,28 +125,34 @@ def _upsert(ctes: str, sql: _Dialect) -> str:
     return f"""
     INSERT INTO {rollup} ({columns})
     WITH {ctes},
-    totals AS (
-        SELECT device_id, channel, bs, state, SUM(ms) AS ms, SUM(weighted) AS weighted
+    parts AS (
+        SELECT device_id, channel, bs, n, changes, low, high, total, last_ts, last_state,
+               last_value, covered_until, NULL AS state, NULL AS ms, NULL AS weighted
+        FROM figures
+        UNION ALL
+        SELECT device_id, channel, bs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               state, SUM(ms), SUM(weighted)
         FROM contributions GROUP BY device_id, channel, bs, state
     ),
-    known AS (
-        SELECT device_id, channel, bs, SUM(ms) AS known_ms, SUM(weighted) AS weighted,
+    summed AS (
+        SELECT device_id, channel, bs, SUM(n) AS n, SUM(changes) AS changes, MIN(low) AS low,
+               MAX(high) AS high, SUM(total) AS total, MAX(last_ts) AS last_ts,
+               MAX(last_state) AS last_state, MAX(last_value) AS last_value,
+               MAX(covered_until) AS covered_until, SUM(ms) AS known_ms,
+               SUM(weighted) AS weighted,
                {sql.json_object_agg}(state, ms) FILTER (WHERE state IS NOT NULL) AS state_ms
-        FROM totals GROUP BY device_id, channel, bs
+        FROM parts GROUP BY device_id, channel, bs
     )
-    SELECT f.device_id, f.channel, %(period)s, b.start_at, b.end_at, b.local_date, %(zone)s,
-           COALESCE(l.covered_until, b.covered_until), f.n,
-           CASE WHEN l.state IS NULL THEN 0 ELSE f.changes END,
-           COALESCE(k.state_ms, '{{}}'), COALESCE(k.known_ms, 0), f.low, f.high, f.total,
-           CASE WHEN l.state IS NULL AND k.known_ms > 0
-                THEN k.weighted / CAST(k.known_ms AS DOUBLE PRECISION) END,
-           l.ts, l.state, l.value
-    FROM figures f
-    JOIN latest l ON l.device_id = f.device_id AND l.channel = f.channel AND l.bs = f.bs
-    JOIN buckets b ON b.bs = f.bs
-    LEFT JOIN known k ON k.device_id = f.device_id AND k.channel = f.channel AND k.bs = f.bs
-    WHERE TRUE  -- SQLite reads ON after a join without WHERE as the join's condition
-    ORDER BY f.device_id, f.channel, f.bs  -- one lock order, so racing workers cannot deadlock
+    SELECT s.device_id, s.channel, %(period)s, b.start_at, b.end_at, b.local_date, %(zone)s,
+           COALESCE(s.covered_until, b.covered_until), s.n,
+           CASE WHEN s.last_state IS NULL THEN 0 ELSE s.changes END,
+           COALESCE(s.state_ms, '{{}}'), COALESCE(s.known_ms, 0), s.low, s.high, s.total,
+           CASE WHEN s.last_state IS NULL AND s.known_ms > 0
+                THEN s.weighted / CAST(s.known_ms AS DOUBLE PRECISION) END,
+           s.last_ts, s.last_state, s.last_value
+    FROM summed s JOIN buckets b ON b.bs = s.bs
+    WHERE s.n > 0  -- and SQLite reads ON after a join without WHERE as the join's condition
+    ORDER BY s.device_id, s.channel, s.bs  -- one lock order, so racing workers cannot deadlock
     ON CONFLICT ({key}) DO UPDATE SET {updates}
     """
 
@@ -174,19 +183,20 @@ def hours_sql(pairs: int, buckets: int) -> str:
         SELECT device_id, channel, bs, state, ms, value * ms AS weighted FROM spans WHERE ms > 0
     ),
     inside AS (
-        SELECT s.*, b.bs, ROW_NUMBER() OVER (
-            PARTITION BY s.device_id, s.channel, b.bs ORDER BY s.t DESC) AS from_end
+        SELECT s.*, b.bs, CASE WHEN s.next_t IS NULL OR s.next_t >= b.be THEN 1 END AS is_last
         FROM seq s JOIN buckets b ON s.t >= b.bs AND s.t < b.be
     ),
     figures AS (
-        SELECT device_id, channel, bs, COUNT(*) AS n, MIN(value) AS low, MAX(value) AS high,
-               SUM(value) AS total,
-               SUM(CASE WHEN prev_state IS NULL OR prev_state <> state THEN 1 ELSE 0 END) AS changes
+        SELECT device_id, channel, bs, COUNT(*) AS n,
+               SUM(CASE WHEN prev_state IS NULL OR prev_state <> state THEN 1 ELSE 0 END)
+                   AS changes,
+               MIN(value) AS low, MAX(value) AS high, SUM(value) AS total,
+               -- one event per bucket is its last
+               MAX(CASE WHEN is_last = 1 THEN ts END) AS last_ts,
+               MAX(CASE WHEN is_last = 1 THEN state END) AS last_state,
+               MAX(CASE WHEN is_last = 1 THEN value END) AS last_value,
+               {sql.no_timestamp} AS covered_until
         FROM inside GROUP BY device_id, channel, bs
-    ),
-    latest AS (
-        SELECT device_id, channel, bs, ts, state, value, {sql.no_timestamp} AS covered_until
-        FROM inside WHERE from_end = 1
     )"""
     return _upsert(ctes, sql)
 
@@ -207,7 +217,9 @@ def days_sql(pairs: int, buckets: int) -> str:
         SELECT r.device_id, r.channel, b.bs, b.ce, {hs} AS hs, {sql.ms("r.covered_until")} AS cov,
                r.covered_until, r.{q("count")} AS n, r.changes, r.state_ms, r.known_ms,
                r.{q("min")} AS low, r.{q("max")} AS high, r.{q("sum")} AS total, r.twa, r.last_ts,
-               r.last_state, r.last_value
+               r.last_state, r.last_value, CASE WHEN LEAD({hs}, 1, b.be) OVER (
+                   PARTITION BY r.device_id, r.channel ORDER BY r.bucket_start
+               ) >= b.be THEN 1 END AS is_last
         FROM pairs d JOIN {rollup} r ON r.device_id = d.device_id AND r.channel = d.channel
         JOIN buckets b ON {hs} >= b.bs AND {hs} < b.be
         WHERE r.period = 'hour' AND r.bucket_start >= %(lo)s AND r.bucket_start < %(hi)s
@@ -240,16 +252,13 @@ def days_sql(pairs: int, buckets: int) -> str:
     ),
     figures AS (
         SELECT device_id, channel, bs, SUM(n) AS n, SUM(changes) AS changes, MIN(low) AS low,
-               MAX(high) AS high, SUM(total) AS total
+               MAX(high) AS high, SUM(total) AS total,
+               -- one hour row per day is its last
+               MAX(CASE WHEN is_last = 1 THEN last_ts END) AS last_ts,
+               MAX(CASE WHEN is_last = 1 THEN last_state END) AS last_state,
+               MAX(CASE WHEN is_last = 1 THEN last_value END) AS last_value,
+               -- an hour row computed with a later `now` than this run's (a racing worker)
+               MAX(CASE WHEN is_last = 1 AND cov > ce THEN covered_until END) AS covered_until
         FROM hours GROUP BY device_id, channel, bs
-    ),
-    latest AS (
-        SELECT device_id, channel, bs, last_ts AS ts, last_state AS state, last_value AS value,
-               CASE WHEN cov > ce THEN covered_until END AS covered_until
-        FROM (
-            SELECT h.*, ROW_NUMBER() OVER (
-                PARTITION BY device_id, channel, bs ORDER BY hs DESC) AS from_end
-            FROM hours h
-        ) ranked WHERE from_end = 1
     )"""
     return _upsert(ctes, sql)
