@@ -1,4 +1,4 @@
-"""Hourly and daily rollups, recomputed in SQL from raw events.
+"""Hourly and daily rollups: hours recomputed in SQL from raw events, days from hours.
 
 A bucket's figures follow one rule: a state (or value) holds from its event
 until the channel's next event, at the open end until now; time before a
