@@ -122,6 +122,11 @@ def _as_utc(ts: datetime | str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _key(reading: Reading) -> tuple[str, datetime]:
+    """(channel, ts in UTC): how the database answers, whatever zone the ts was given in."""
+    return reading.channel, reading.ts.astimezone(UTC)
+
+
 def _current_state_advance(*, device: Device, rows: Sequence[tuple]) -> None:
     """SQLite: make each channel's newest stored reading its current state, if newer
     than the one kept (inside the insert's transaction)."""
@@ -194,13 +199,13 @@ def _store(
     skipped is then explained: a new channel (created, then inserted), another kind
     than the channel's, a repeat or a clash with what is stored, the raw floor."""
     stored = _insert(device=device, readings=list(readings.values()), received_at=received_at)
-    skipped = [r for r in readings.values() if (r.channel, r.ts) not in stored]
+    skipped = [r for r in readings.values() if _key(r) not in stored]
     if skipped:
         # A new channel (ours, or one a racing writer is creating): make sure each
         # exists, then insert once more; a repeat or a clash is skipped again.
         _channels_create(device=device, readings=skipped)
         stored |= _insert(device=device, readings=skipped, received_at=received_at)
-        skipped = [r for r in skipped if (r.channel, r.ts) not in stored]
+        skipped = [r for r in skipped if _key(r) not in stored]
     kinds, existing = {}, {}
     if skipped:
         channels = Channel.objects.for_device(device).filter(name__in={r.channel for r in skipped})
@@ -208,11 +213,11 @@ def _store(
         existing = _stored_readings(device=device, readings=skipped)
     outcomes: dict[int, Outcome] = {}
     for index, reading in readings.items():
-        if (reading.channel, reading.ts) in stored:
+        if _key(reading) in stored:
             outcomes[index] = Outcome(IngestResult.STORED)
         elif kinds[reading.channel] != reading.kind:
             outcomes[index] = _kind_mismatch(reading, kinds[reading.channel])
-        elif (found := existing.get((reading.channel, reading.ts))) is None:
+        elif (found := existing.get(_key(reading))) is None:
             # skipped by the raw floor, raised since the request began
             device.tenant.refresh_from_db(fields=["raw_floor"])
             outcomes[index] = _too_old(device.tenant.raw_floor)
