@@ -44,7 +44,6 @@ def device_detail(request: HttpRequest, device_id: str) -> HttpResponse:
         "silentSince": int(overview.silent_since.timestamp() * 1000)
         if overview.silent_since
         else None,
-        "expectedIntervalSeconds": device.expected_interval_seconds,
         "channels": {channel.name: channel.kind for channel in overview.channels},
     }
     context = {

@@ -126,7 +126,7 @@
     if (carried && win.from < until) { xs.push(win.from / 1000); ys.push(scale.value(carried.state)); labels.push(carried.state); }
     for (const item of items) { xs.push(item.ts / 1000); ys.push(scale.value(item.state)); labels.push(item.state); }
     if (xs.length && until / 1000 > xs[xs.length - 1]) { xs.push(until / 1000); ys.push(ys[ys.length - 1]); labels.push(labels[labels.length - 1]); }
-    return { kind: "state", name, xs, ys: [ys], labels, scale, unit: "" };
+    return { kind: "state", name, xs, ys: [ys], labels, scale };
   }
   function rawNumericSeries(name, items) {
     const [xs, ys] = withGaps(items.map((i) => i.ts / 1000), items.map((i) => i.value));
