@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from django.db import models
 
@@ -71,6 +72,29 @@ class Event(models.Model):
 class ChannelQuerySet(models.QuerySet):
     def for_device(self, device: Device) -> ChannelQuerySet:
         return self.filter(device=device)
+
+    def with_carried_in(
+        self, moment: datetime, fields: tuple[str, ...] = ("ts", "state", "value")
+    ) -> ChannelQuerySet:
+        """Each channel with what it carried in at `moment`, as `event_<field>` (its latest
+        raw event before it) and `rollup_<field>` (where raw events are purged, the end of
+        its latest hourly rollup before it): one correlated subquery per field and source."""
+        last_event = Event.objects.filter(
+            device=models.OuterRef("device"), channel=models.OuterRef("name"), ts__lt=moment
+        ).order_by("-ts")
+        last_rollup = Rollup.objects.filter(
+            device=models.OuterRef("device"),
+            channel=models.OuterRef("name"),
+            period=RollupPeriod.HOUR,
+            bucket_start__lt=moment,
+        ).order_by("-bucket_start")
+        annotations = {}
+        for field in fields:
+            annotations[f"event_{field}"] = models.Subquery(last_event.values(field)[:1])
+            annotations[f"rollup_{field}"] = models.Subquery(
+                last_rollup.values(f"last_{field}")[:1]
+            )
+        return self.annotate(**annotations)
 
 
 class Channel(models.Model):

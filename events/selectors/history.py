@@ -52,20 +52,7 @@ def events_before(*, device: Device, start: datetime, channel: str | None) -> li
     The latest raw event before `start`, or, where raw events are purged, the
     end state of the latest hourly rollup before it.
     """
-    last_event = Event.objects.filter(
-        device=device, channel=OuterRef("name"), ts__lt=start
-    ).order_by("-ts")
-    last_rollup = Rollup.objects.filter(
-        device=device, channel=OuterRef("name"), period=Period.HOUR, bucket_start__lt=start
-    ).order_by("-bucket_start")
-    rows = _channels(device, channel).annotate(
-        event_ts=Subquery(last_event.values("ts")[:1]),
-        event_state=Subquery(last_event.values("state")[:1]),
-        event_value=Subquery(last_event.values("value")[:1]),
-        rollup_ts=Subquery(last_rollup.values("last_ts")[:1]),
-        rollup_state=Subquery(last_rollup.values("last_state")[:1]),
-        rollup_value=Subquery(last_rollup.values("last_value")[:1]),
-    )
+    rows = _channels(device, channel).with_carried_in(start)
     carried = []
     for row in rows.order_by("name"):
         if row.event_ts is not None:

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 
 from accounts.models import Tenant
 from devices.models import Device
 from devices.services import TOUCH_INTERVAL
 from events.buckets import Period, bucket_start
-from events.models import Channel, ChannelKind, Event, Rollup
+from events.models import Channel, ChannelKind, Event
 
 ON_OFF = frozenset({"ON", "OFF"})
 
@@ -66,29 +66,6 @@ def on_seconds(
     return round(total)
 
 
-def _channels_with_state_at(devices: list[Device], moment: datetime):
-    """The devices' channels, each with its state carried in at `moment` (one query):
-    the latest raw event before it, or, where raw events are purged, the end state
-    of the latest hourly rollup before it."""
-    last_event = Event.objects.filter(
-        device=OuterRef("device"), channel=OuterRef("name"), ts__lt=moment
-    ).order_by("-ts")
-    last_rollup = Rollup.objects.filter(
-        device=OuterRef("device"),
-        channel=OuterRef("name"),
-        period=Period.HOUR,
-        bucket_start__lt=moment,
-    ).order_by("-bucket_start")
-    return (
-        Channel.objects.filter(device__in=devices)
-        .annotate(
-            event_state=Subquery(last_event.values("state")[:1]),
-            rollup_state=Subquery(last_rollup.values("last_state")[:1]),
-        )
-        .order_by("device_id", "name")
-    )
-
-
 def _overviews(devices: list[Device], *, tenant: Tenant, now: datetime) -> list[DeviceOverview]:
     midnight = bucket_start(now, zone=ZoneInfo(tenant.time_zone), period=Period.DAY)
     today = defaultdict(list)
@@ -101,7 +78,8 @@ def _overviews(devices: list[Device], *, tenant: Tenant, now: datetime) -> list[
     for device_pk, channel, ts, state in state_events:
         today[device_pk, channel].append((ts, state))
     by_device = {device.pk: DeviceOverview(device=device) for device in devices}
-    for channel in _channels_with_state_at(devices, midnight):
+    channels = Channel.objects.filter(device__in=devices).with_carried_in(midnight, ("state",))
+    for channel in channels.order_by("device_id", "name"):
         now_state = ChannelNow(
             channel.name, channel.kind, channel.last_ts, channel.last_state, channel.last_value
         )

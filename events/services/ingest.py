@@ -141,19 +141,23 @@ def _current_state_advance(*, device: Device, rows: Sequence[tuple]) -> None:
         ).update(last_ts=ts, last_state=state, last_value=value)
 
 
-def _channels_create(*, device: Device, readings: Sequence[Reading]) -> None:
-    """Create the channels these readings name that do not exist yet, each with the kind
-    of its first reading here. Racing first events: the loser's insert is skipped and
-    its readings then meet the winner's kind."""
+def _channel_kinds_ensure(*, device: Device, readings: Sequence[Reading]) -> dict[str, str]:
+    """Each named channel's kind, creating those that do not exist yet with the kind of
+    their first reading here. Racing first events: the loser's create is skipped and it
+    reads the winner's kind."""
     firsts: dict[str, Reading] = {}
     for reading in readings:
         firsts.setdefault(reading.channel, reading)
-    known = set(
-        Channel.objects.for_device(device).filter(name__in=firsts).values_list("name", flat=True)
-    )
-    missing = [Channel(device=device, name=name, kind=reading.kind)
-               for name, reading in firsts.items() if name not in known]  # fmt: skip
-    Channel.objects.bulk_create(missing, ignore_conflicts=True)
+    channels = Channel.objects.for_device(device)
+    kinds = dict(channels.filter(name__in=firsts).values_list("name", "kind"))
+    missing = [name for name in firsts if name not in kinds]
+    if missing:
+        Channel.objects.bulk_create(
+            [Channel(device=device, name=name, kind=firsts[name].kind) for name in missing],
+            ignore_conflicts=True,
+        )
+        kinds.update(channels.filter(name__in=missing).values_list("name", "kind"))
+    return kinds
 
 
 def _stored_readings(*, device: Device, readings: Sequence[Reading]) -> dict[tuple, tuple]:
@@ -200,17 +204,14 @@ def _store(
     than the channel's, a repeat or a clash with what is stored, the raw floor."""
     stored = _insert(device=device, readings=list(readings.values()), received_at=received_at)
     skipped = [r for r in readings.values() if _key(r) not in stored]
+    kinds = {}
     if skipped:
         # A new channel (ours, or one a racing writer is creating): make sure each
         # exists, then insert once more; a repeat or a clash is skipped again.
-        _channels_create(device=device, readings=skipped)
+        kinds = _channel_kinds_ensure(device=device, readings=skipped)
         stored |= _insert(device=device, readings=skipped, received_at=received_at)
         skipped = [r for r in skipped if _key(r) not in stored]
-    kinds, existing = {}, {}
-    if skipped:
-        channels = Channel.objects.for_device(device).filter(name__in={r.channel for r in skipped})
-        kinds = dict(channels.values_list("name", "kind"))
-        existing = _stored_readings(device=device, readings=skipped)
+    existing = _stored_readings(device=device, readings=skipped) if skipped else {}
     outcomes: dict[int, Outcome] = {}
     for index, reading in readings.items():
         if _key(reading) in stored:
