@@ -130,6 +130,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
     }
     _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT: on the partitioned events table every statement's estimated cost is
+    # high enough to trigger it, and compiling a plan that spans every daily child
+    # costs seconds (the hourly rollup: 7.5 s with JIT, 0.3 s without, 10M rows).
+    _options = _db.setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
