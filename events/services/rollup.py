@@ -22,9 +22,9 @@ from django.db.models import Max, Min
 from accounts.models import Tenant, validate_time_zone
 from devices.models import Device
 from events.buckets import Bucket, Period, bucket_start, buckets_between, local_date, next_boundary
-from events.models import Event, JobCursor, Rollup
+from events.models import Channel, Event, JobCursor, Rollup
 from events.serializers import EPOCH, ONE_MS, to_epoch_ms
-from events.services.rollup_sql import days_sql, hours_sql, ms_sql
+from events.services.rollup_sql import days_sql, hours_sql, ms_sql, raw_from_sql
 
 ROLLUP_CURSOR = "rollup"
 # Events are stamped `received_at` before their transaction commits: rescanning
@@ -92,6 +92,10 @@ def _compute(
             else None,
         }
     with connection.cursor() as cursor:
+        params["raw_from"] = params["floor"]
+        if connection.vendor == "postgresql":  # partitions to leave out of the plan
+            cursor.execute(raw_from_sql(len(pairs)), params)
+            params["raw_from"] = ops.adapt_datetimefield_value(cursor.fetchone()[0])
         cursor.execute(STATEMENTS[period](len(pairs), len(buckets)), params)
         return cursor.rowcount
 
@@ -138,24 +142,60 @@ def _aligned_range(
 
 
 def _touched_channels(since: datetime | None) -> list[tuple[int, str, int, int, int | None]]:
-    """(device pk, channel, min ts, max ts, next ts after max) of what arrived since `since`."""
-    event, ms = Event._meta.db_table, ms_sql
+    """(device pk, channel, min ts, max ts, next ts after max) of what arrived since `since`.
+
+    The next event is looked up only where the channel's newest ts (`Channel.last_ts`)
+    is past the arrivals, that is after a late arrival; then with constant bounds, so
+    that the planner leaves out the other daily partitions."""
+    event, channel, ms = Event._meta.db_table, Channel._meta.db_table, ms_sql
     where, params = ("WHERE received_at >= %s", [connection.ops.adapt_datetimefield_value(since)])
     if since is None:
         where, params = "", []
     sql = f"""
-        SELECT g.device_id, g.channel, {ms("g.min_ts")}, {ms("g.max_ts")}, (
-            SELECT {ms("MIN(n.ts)")} FROM {event} n
-            WHERE n.device_id = g.device_id AND n.channel = g.channel AND n.ts > g.max_ts
-        )
+        SELECT g.device_id, g.channel, {ms("g.min_ts")}, {ms("g.max_ts")},
+               c.last_ts IS NULL OR c.last_ts > g.max_ts, g.max_ts, c.last_ts
         FROM (
             SELECT device_id, channel, MIN(ts) AS min_ts, MAX(ts) AS max_ts
             FROM {event} {where} GROUP BY device_id, channel
         ) g
+        LEFT JOIN {channel} c ON c.device_id = g.device_id AND c.name = g.channel
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    later = [row for row in rows if row[4]]
+    nexts = _next_events(later) if later else {}
+    return [(*row[:4], nexts.get((row[0], row[1]))) for row in rows]
+
+
+def _next_events(rows: list[tuple]) -> dict[tuple[int, str], int]:
+    """(device pk, channel) → ms of its first event after max ts, for `_touched_channels`
+    rows (…, max ts, channel's last ts) that have one."""
+    event, ms, adapt = Event._meta.db_table, ms_sql, connection.ops.adapt_datetimefield_value
+    nexts = {}
+    for start in range(0, len(rows), MAX_PAIRS_PER_QUERY):
+        chunk = rows[start : start + MAX_PAIRS_PER_QUERY]
+        values, params = [], []
+        for device_id, channel, *_, max_ts, _last_ts in chunk:
+            values.append("(%s, %s, %s)")
+            params += [device_id, channel, adapt(max_ts)]
+        bounds = [adapt(min(row[5] for row in chunk))]
+        upper = ""
+        if all(row[6] is not None for row in chunk):
+            upper, bounds = " AND n.ts <= %s", [*bounds, adapt(max(row[6] for row in chunk))]
+        typed = "CAST(v.column3 AS TIMESTAMPTZ)" if connection.vendor == "postgresql" else "v.column3"
+        sql = f"""
+            SELECT v.column1, v.column2, (
+                SELECT {ms("MIN(n.ts)")} FROM {event} n
+                WHERE n.device_id = v.column1 AND n.channel = v.column2 AND n.ts > {typed}
+                  AND n.ts > %s{upper}
+            )
+            FROM (VALUES {", ".join(values)}) AS v
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *bounds])
+            nexts.update(((d, c), t) for d, c, t in cursor.fetchall() if t is not None)
+    return nexts
 
 
 def _ranges_by_zone(

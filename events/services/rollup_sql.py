@@ -8,7 +8,10 @@ spellings that differ are in `_Dialect`. Durations are milliseconds.
 Both carry into `lo` the state that held there: the channel's last raw event
 before `lo`, else (raw events purged) the end state of its last hour row. The
 raw event is looked up only from that hour row's start on: on PostgreSQL an
-unbounded look-up would probe every daily partition of the channel's past.
+unbounded look-up would probe every daily partition of the channel's past. The
+earliest of those starts over the batch (`raw_from`, see `raw_from_sql`) also
+bounds the look-up with a constant, so that the planner leaves out the other
+partitions (planning a statement over every daily child cost more than running it).
 """
 
 from __future__ import annotations
@@ -68,10 +71,28 @@ def _dialect() -> _Dialect:
     )
 
 
+def _pair_rows(pairs: int) -> str:
+    return ", ".join(f"(%(d{i})s, %(c{i})s)" for i in range(pairs))
+
+
+def raw_from_sql(pairs: int) -> str:
+    """The earliest start of the batch's carried-in raw look-ups: over the pairs, the
+    start of the last hour row before `lo`, or `floor` where a pair has none."""
+    rollup = Rollup._meta.db_table
+    return f"""
+    SELECT MIN(COALESCE((
+        SELECT MAX(q.bucket_start) FROM {rollup} q
+        WHERE q.device_id = d.device_id AND q.channel = d.channel AND q.period = 'hour'
+          AND q.bucket_start < %(lo)s
+    ), %(floor)s))
+    FROM (VALUES {_pair_rows(pairs)}) AS d(device_id, channel)
+    """
+
+
 def _head(pairs: int, buckets: int, sql: _Dialect) -> str:
     """CTEs shared by both statements: the batch, its buckets and the carried-in state."""
     event, rollup = Event._meta.db_table, Rollup._meta.db_table
-    pair_rows = ", ".join(f"(%(d{i})s, %(c{i})s)" for i in range(pairs))
+    pair_rows = _pair_rows(pairs)
     bucket_rows = ", ".join(
         f"(CAST(%(bs{j})s AS BIGINT), CAST(%(be{j})s AS BIGINT), CAST(%(ce{j})s AS BIGINT),"
         f" {sql.timestamp.format(f'start{j}')}, {sql.timestamp.format(f'end{j}')},"
@@ -95,6 +116,7 @@ def _head(pairs: int, buckets: int, sql: _Dialect) -> str:
             SELECT MAX(p.ts) FROM {event} p
             WHERE p.device_id = d.device_id AND p.channel = d.channel
               AND p.ts < %(lo)s AND p.ts >= COALESCE(v.bucket_start, %(floor)s)
+              AND p.ts >= %(raw_from)s
         ) AS prev_ts
         FROM pairs d LEFT JOIN prev v ON v.device_id = d.device_id AND v.channel = d.channel
     ),
@@ -102,6 +124,7 @@ def _head(pairs: int, buckets: int, sql: _Dialect) -> str:
         SELECT e.device_id, e.channel, e.ts, e.state, e.value
         FROM starts s JOIN {event} e
           ON e.device_id = s.device_id AND e.channel = s.channel AND e.ts = s.prev_ts
+        WHERE e.ts >= %(raw_from)s AND e.ts < %(lo)s
         UNION ALL
         SELECT v.device_id, v.channel, v.last_ts, v.last_state, v.last_value
         FROM prev v JOIN starts s ON s.device_id = v.device_id AND s.channel = v.channel
