@@ -170,30 +170,28 @@ def _touched_channels(since: datetime | None) -> list[tuple[int, str, int, int, 
 
 def _next_events(rows: list[tuple]) -> dict[tuple[int, str], int]:
     """(device pk, channel) → ms of its first event after max ts, for `_touched_channels`
-    rows (…, max ts, channel's last ts) that have one."""
-    event, ms, adapt = Event._meta.db_table, ms_sql, connection.ops.adapt_datetimefield_value
-    nexts = {}
-    for start in range(0, len(rows), MAX_PAIRS_PER_QUERY):
-        chunk = rows[start : start + MAX_PAIRS_PER_QUERY]
-        values, params = [], []
-        for device_id, channel, *_, max_ts, _last_ts in chunk:
-            values.append("(%s, %s, %s)")
-            params += [device_id, channel, adapt(max_ts)]
-        bounds = [adapt(min(row[5] for row in chunk))]
-        upper = ""
-        if all(row[6] is not None for row in chunk):
-            upper, bounds = " AND n.ts <= %s", [*bounds, adapt(max(row[6] for row in chunk))]
-        typed = "CAST(v.column3 AS TIMESTAMPTZ)" if connection.vendor == "postgresql" else "v.column3"
+    rows (…, max ts, channel's last ts) that have one. The ts values go back to the
+    database as it gave them."""
+    event, ms = Event._meta.db_table, ms_sql
+    typed = "CAST(v.column3 AS TIMESTAMPTZ)" if connection.vendor == "postgresql" else "v.column3"
+    nexts, wanted = {}, [(d, c, max_ts, last_ts) for d, c, *_, max_ts, last_ts in rows]
+    for start in range(0, len(wanted), MAX_PAIRS_PER_QUERY):
+        chunk = wanted[start : start + MAX_PAIRS_PER_QUERY]
+        bounds, params = " AND n.ts > %s", [min(max_ts for *_, max_ts, _ in chunk)]
+        if all(last_ts is not None for *_, last_ts in chunk):
+            bounds += " AND n.ts <= %s"
+            params.append(max(last_ts for *_, last_ts in chunk))
+        params += [value for d, c, max_ts, _ in chunk for value in (d, c, max_ts)]
         sql = f"""
             SELECT v.column1, v.column2, (
                 SELECT {ms("MIN(n.ts)")} FROM {event} n
                 WHERE n.device_id = v.column1 AND n.channel = v.column2 AND n.ts > {typed}
-                  AND n.ts > %s{upper}
+                  {bounds}
             )
-            FROM (VALUES {", ".join(values)}) AS v
+            FROM (VALUES {", ".join(["(%s, %s, %s)"] * len(chunk))}) AS v
         """
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, *bounds])
+            cursor.execute(sql, params)
             nexts.update(((d, c), t) for d, c, t in cursor.fetchall() if t is not None)
     return nexts
 
