@@ -137,23 +137,18 @@ def partitions_maintain() -> MaintenanceReport:
 def partitions_drop_before(*, cutoff: datetime, dry_run: bool = False) -> list[Partition]:
     """Drop every child whose whole day ends at or before `cutoff`; what was (or, on a dry
     run, would be) dropped. The caller vouches that all rows there are expired for every
-    tenant and rolled up. Idempotent; a child whose lock is busy is left for next time."""
-    if not is_partitioned():
+    tenant and rolled up. One statement and one commit for them all (a commit per child
+    cost 20 ms each). Idempotent; if a lock is busy, nothing is dropped this time."""
+    expired = [child for child in partitions_list() if child.end <= cutoff]
+    if dry_run or not expired:
+        return expired
+    quote = connection.ops.quote_name
+    names = ", ".join(f"{quote(child.schema)}.{quote(child.name)}" for child in expired)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            cursor.execute(f"DROP TABLE {names}")
+    except OperationalError:
+        logger.warning("events partitions are busy; %d drops wait for the next run", len(expired))
         return []
-    dropped = []
-    for child in partitions_list():
-        if child.end > cutoff:
-            break
-        if dry_run:
-            dropped.append(child)
-            continue
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                quote = connection.ops.quote_name
-                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                cursor.execute(f"DROP TABLE {quote(child.schema)}.{quote(child.name)}")
-        except OperationalError:
-            logger.warning("partition %s is busy; its drop waits for the next run", child.name)
-            continue
-        dropped.append(child)
-    return dropped
+    return expired

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Tenant
 from events.models import Event, Rollup
@@ -136,3 +137,18 @@ def test_a_busy_partition_is_left_and_its_rows_deleted_in_batches(tenant, device
     assert report.partitions == []
     assert report.tenants[0].events == 1
     assert Event.objects.count() == 0
+
+
+def test_every_expired_day_goes_in_one_drop(tenant, device):
+    ingest(device, at(-75, 1), at(-70, 12), at(-61, 23), at(-59, 12))
+    partitions_maintain()
+
+    with CaptureQueriesContext(connection) as queries:
+        report = events_purge(now=NOW)  # acme in UTC: cutoff at(-60, 0)
+
+    expired = [day(-75), day(-70), day(-61)]  # the old days with rows have children
+    assert [p.name for p in report.partitions] == expired
+    drops = [q["sql"] for q in queries if q["sql"].startswith("DROP TABLE")]
+    assert len(drops) == 1 and all(name in drops[0] for name in expired)
+    assert kept(device) == [at(-59, 12)]
+    assert report.tenants[0].events == 0
