@@ -136,6 +136,11 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # costs seconds (the hourly rollup: 7.5 s with JIT, 0.3 s without, 10M rows).
     _options = _db.setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+    # Django turns psycopg's prepared statements off (for transaction-mode poolers).
+    # Only the ingest statement asks for one (events/services/ingest.py); Django's own
+    # cursors bind client-side and never prepare. Behind PgBouncer it needs 1.21+ with
+    # max_prepared_statements set.
+    _options.setdefault("prepare_threshold", 5)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

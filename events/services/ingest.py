@@ -9,9 +9,12 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
+import psycopg
 from django.db import connection, transaction
 from django.db.models import Q
+from psycopg.types.numeric import Int8
 
 from accounts.models import Tenant
 from devices.models import Device
@@ -47,8 +50,9 @@ _EVENTS, _CHANNELS, _TENANTS = (model._meta.db_table for model in (Event, Channe
 # raising of the floor cannot store an event the purge would delete
 # unsummarised); a repeat of a stored instant is skipped by the unique key.
 # What was skipped is explained afterwards, off the common path. Table names
-# come from the models, never from input. SQLite names a VALUES list's columns
-# column1..N, as PostgreSQL does.
+# come from the models, never from input.
+#
+# SQLite: the readings as a VALUES list (it names the columns column1..N).
 _INSERT = (
     f"INSERT INTO {_EVENTS} (device_id, channel, ts, received_at, state, value)"
     " SELECT CAST(v.column1 AS BIGINT), v.column2, v.column3, v.column4,"
@@ -60,26 +64,75 @@ _INSERT = (
     "  WHERE t.id = %s AND t.raw_floor IS NOT NULL AND t.raw_floor > v.column3)"
     " ON CONFLICT (device_id, channel, ts) DO NOTHING RETURNING channel, ts, state, value"
 )
-# PostgreSQL also advances each channel's current state in the same statement
-# (one round trip, atomic without BEGIN/COMMIT). Concurrent writers of a channel
-# queue on its row lock and re-check `last_ts`, so the newest reading wins.
+# PostgreSQL: the readings as four arrays, so the text is the same whatever the batch
+# size: parsed and planned once per connection (a prepared statement), where a VALUES
+# list of 6 parameters a reading cost more to parse and plan than to run. The floor is
+# read once (an InitPlan), not probed per reading. The statement also advances each
+# channel's current state (one round trip, atomic without BEGIN/COMMIT): concurrent
+# writers of a channel queue on its row lock and re-check `last_ts`, so the newest
+# reading wins.
 _INSERT_AND_ADVANCE = (
-    "WITH stored AS (" + _INSERT + "),"
+    "WITH stored AS ("
+    f"INSERT INTO {_EVENTS} (device_id, channel, ts, received_at, state, value)"
+    " SELECT %(device)s, r.channel, r.ts, %(received_at)s, r.state, r.value"
+    " FROM unnest(%(channels)s::text[], %(tss)s::timestamptz[],"
+    "  %(states)s::varchar(32)[], %(values)s::double precision[]) AS r(channel, ts, state, value)"
+    f" JOIN {_CHANNELS} ch ON ch.device_id = %(device)s AND ch.name = r.channel"
+    "  AND ch.kind = CASE WHEN r.state IS NULL THEN 'numeric' ELSE 'state' END"
+    f" WHERE r.ts >= COALESCE((SELECT t.raw_floor FROM {_TENANTS} t WHERE t.id = %(tenant)s),"
+    "  '-infinity')"
+    " ON CONFLICT (device_id, channel, ts) DO NOTHING RETURNING channel, ts, state, value),"
     " newest AS (SELECT DISTINCT ON (channel) channel, ts, state, value FROM stored"
     "  ORDER BY channel, ts DESC),"
     f" advanced AS (UPDATE {_CHANNELS} c SET last_ts = n.ts, last_state = n.state,"
-    "  last_value = n.value FROM newest n WHERE c.device_id = %s AND c.name = n.channel"
+    "  last_value = n.value FROM newest n WHERE c.device_id = %(device)s AND c.name = n.channel"
     "  AND (c.last_ts IS NULL OR c.last_ts < n.ts))"
     " SELECT channel, ts FROM stored"
 )
 
 
+class _PreparedCursor(psycopg.Cursor):
+    """Binds parameters server-side and prepares each statement on its first run (Django's
+    own cursors bind client-side, which PostgreSQL must parse and plan every time)."""
+
+    def execute(
+        self,
+        query: str,
+        params: Any = None,
+        *,
+        prepare: bool | None = None,
+        binary: bool | None = None,
+    ) -> _PreparedCursor:
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+def _insert_postgres(
+    *, device: Device, readings: Sequence[Reading], received_at: datetime
+) -> set[tuple[str, datetime]]:
+    params = {
+        # Int8: psycopg would send a small int as int2, a statement of its own to prepare.
+        "device": Int8(device.pk),
+        "tenant": Int8(device.tenant_id),
+        "received_at": received_at,
+        "channels": [reading.channel for reading in readings],
+        "tss": [reading.ts for reading in readings],
+        "states": [reading.state for reading in readings],
+        # float(): psycopg refuses a list of ints and floats mixed, and types an int list
+        # otherwise (another statement to prepare). All None (only states): sent untyped.
+        "values": [None if reading.value is None else float(reading.value) for reading in readings],
+    }
+    # Django's cursor first: it connects (or replaces a connection that failed its health
+    # check). Ours goes in Django's wrapper: error translation, execute wrappers, query log.
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with connection.cursor(), wrap(_PreparedCursor(connection.connection)) as cursor:
+        cursor.execute(_INSERT_AND_ADVANCE, params)
+        return set(cursor.fetchall())  # (channel, ts): ts aware, as the connection is UTC
+
+
 def _rows_per_statement() -> int:
-    if connection.vendor == "sqlite":  # the real limit, not Django's conservative 999
-        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    else:
-        limit = 65535  # PostgreSQL's bind parameter limit
-    return (limit - 2) // _COLUMNS
+    # The real limit, not Django's conservative 999.
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return (limit - 1) // _COLUMNS
 
 
 def _insert(
@@ -87,9 +140,10 @@ def _insert(
 ) -> set[tuple[str, datetime]]:
     """Store what fits its channel and the floor, advancing each channel's current state;
     the (channel, ts) keys that were stored."""
+    if connection.vendor == "postgresql":
+        return _insert_postgres(device=device, readings=readings, received_at=received_at)
     adapt = connection.ops.adapt_datetimefield_value
     received, stored = adapt(received_at), set()
-    on_postgres = connection.vendor == "postgresql"
     step = _rows_per_statement()
     with connection.cursor() as cursor:
         for start in range(0, len(readings), step):
@@ -105,14 +159,10 @@ def _insert(
                     reading.value,
                 ]
             params.append(device.tenant_id)
-            sql = (_INSERT_AND_ADVANCE if on_postgres else _INSERT).format(
-                rows=", ".join([_ROW] * len(chunk))
-            )
-            cursor.execute(sql, [*params, device.pk] if on_postgres else params)
+            cursor.execute(_INSERT.format(rows=", ".join([_ROW] * len(chunk))), params)
             rows = cursor.fetchall()
             stored.update((channel, _as_utc(ts)) for channel, ts, *_ in rows)
-            if not on_postgres:
-                _current_state_advance(device=device, rows=rows)
+            _current_state_advance(device=device, rows=rows)
     return stored
 
 
