@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Tenant
 from events import errors
@@ -137,6 +138,14 @@ def test_a_failing_statement_raises_djangos_integrity_error_and_the_next_one_sto
 
     assert ingest(device, [Reading("pump", T0 + timedelta(seconds=2), state="OFF")]) == [STORED]
     assert len(stored(device)) == 2
+
+
+def test_each_run_of_the_statement_is_in_djangos_query_log_with_its_text(device):
+    with CaptureQueriesContext(connection) as captured:
+        ingest(device, [Reading("temperature", T0, value=1.0)])  # a new channel: runs it twice
+
+    assert all(query["sql"] for query in captured)
+    assert sum("INSERT INTO events_event " in query["sql"] for query in captured) == 2
 
 
 def prepared_ingest_statements() -> list[tuple]:
