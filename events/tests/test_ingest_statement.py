@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Tenant
@@ -184,3 +185,29 @@ def test_on_postgresql_the_prepared_statement_outlives_a_failure_outside_a_trans
     assert ingest(device, both(T0 + timedelta(seconds=2))) == [STORED, STORED]
     assert [name for name, _ in prepared_ingest_statements()] == [name]
     assert len(stored(device)) == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_lock_timeout_raises_djangos_operational_error_and_stores_nothing(
+    device,
+):
+    ingest(device, [Reading("pump", T0, state="ON")])
+    later = [Reading("pump", T0 + timedelta(hours=1), state="OFF")]
+    db = connection.settings_dict
+    params = {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"], "port": db["PORT"]}
+    # Another session holds the channel's row, whose current state the statement advances.
+    with psycopg.connect(**params, password=db["PASSWORD"] or None) as other:
+        other.execute("SELECT 1 FROM events_channel WHERE device_id = %s FOR UPDATE", [device.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '100ms'")
+        try:
+            with pytest.raises(OperationalError, match="lock timeout"):
+                ingest(device, later)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        assert stored(device) == [("pump", T0, "ON", None)]
+        other.rollback()
+
+    assert ingest(device, later) == [STORED]
