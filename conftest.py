@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -48,6 +49,21 @@ def frozen_rate_window(monkeypatch):
     """Rate-limit windows are fixed: freeze their clock, so no window ends mid-test."""
     frozen = time.time()
     monkeypatch.setattr("django_ratelimit.core.time", SimpleNamespace(time=lambda: frozen))
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch) -> list[bytes]:
+    """The commands sent to Redis from now on, one item a round trip (a script is one)."""
+    sent: list[bytes] = []
+    original = AbstractConnection.send_packed_command
+
+    def send(self, command, check_health=True):
+        packed = command if isinstance(command, bytes) else b"".join(command)
+        sent.append(packed.split(b"\r\n")[2])  # the first word of the (first) command
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
+    return sent
 
 
 @pytest.fixture
