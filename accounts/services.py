@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from accounts import errors
 from accounts.models import DEFAULT_WRITE_RATE, Role, Tenant, User
 from telemetry.errors import BadInput, Conflict, Forbidden, NotFound
-from telemetry.ratelimit import limit_check, limit_count, rate_describe
+from telemetry.ratelimit import Counted, Window, limit_check, limit_count, rate_describe, window_of
 
 
 def tenant_create(
@@ -119,9 +119,16 @@ def _failure_limit(kind: str, ip: str) -> dict[str, str]:
     }
 
 
-def credential_failures_check(*, kind: str, ip: str) -> None:
-    """Refuse (429) while `ip` is over its limit of failed `kind` credentials."""
-    limit_check(**_failure_limit(kind, ip))
+def credential_failures_window(*, kind: str, ip: str) -> Window:
+    """The counter of `ip`'s failed `kind` credentials in the current window."""
+    limit = _failure_limit(kind, ip)
+    return window_of(group=limit["group"], value=limit["value"], rate=limit["rate"])
+
+
+def credential_failures_check(*, kind: str, ip: str, counted: Counted | None = None) -> None:
+    """Refuse (429) while `ip` is over its limit of failed `kind` credentials (`counted`:
+    the failures the caller has read already)."""
+    limit_check(**_failure_limit(kind, ip), counted=counted)
 
 
 def credential_failure_note(*, kind: str, ip: str) -> None:

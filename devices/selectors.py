@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import hmac
+import pickle
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from redis import Redis
 
 from accounts.models import Tenant, User
 from devices import errors
 from devices.models import KEY_PREFIX_LENGTH, Device, DeviceAPIKey
 from devices.services import KEY_ALPHABET, KEY_LENGTH, key_cache_name, key_digest
 from telemetry.errors import BadInput, Forbidden
+from telemetry.ratelimit import shared_redis
 
 _KEY_CHARS = frozenset(KEY_ALPHABET)
 
@@ -35,32 +38,70 @@ class DeviceCaller:
         return self.key.device.tenant
 
 
-def _key_lookup(prefix: str) -> DeviceAPIKey | None:
-    """The live key with `prefix`, its device and tenant joined; from the shared cache
-    when one is configured (KEY_CACHE_SECONDS), so most requests skip the database."""
-    name = key_cache_name(prefix)
-    if settings.KEY_CACHE_SECONDS and (cached := cache.get(name)) is not None:
-        return cached
+def key_cache_redis() -> Redis | None:
+    """Redis, when key lookups are cached (KEY_CACHE_SECONDS; settings require Redis)."""
+    return shared_redis(caches["default"]) if settings.KEY_CACHE_SECONDS else None
+
+
+def key_entry_head(key: DeviceAPIKey) -> str:
+    """What a key's cache entry starts with: all that device-key admission relies on
+    when it compares the entry in Redis (devices/auth.py); never a newline."""
+    device = key.device
+    tenant = device.tenant
+    return (
+        f"{key.digest}|{key.pk}|{device.pk}|{device.device_id}|{tenant.write_rate}"
+        f"|{int(tenant.is_active)}"
+    )
+
+
+def key_entry_read(entry: bytes) -> DeviceAPIKey:
+    """The key (device and tenant joined) in a cache entry: its head, a newline, a pickle."""
+    return pickle.loads(entry.partition(b"\n")[2])  # noqa: S301 (written by key_read only)
+
+
+def key_read(prefix: str) -> DeviceAPIKey | None:
+    """The live key with `prefix`, its device and tenant joined, from the database; kept
+    in the cache for the next requests when key lookups are cached."""
     key = (
         DeviceAPIKey.objects.select_related("device__tenant")
         .filter(prefix=prefix, revoked_at__isnull=True)
         .first()
     )
-    if key is not None and settings.KEY_CACHE_SECONDS:
-        cache.set(name, key, timeout=settings.KEY_CACHE_SECONDS)
+    if key is not None and (redis := key_cache_redis()) is not None:
+        entry = key_entry_head(key).encode() + b"\n" + pickle.dumps(key)
+        name = caches["default"].make_key(key_cache_name(prefix))
+        redis.set(name, entry, ex=settings.KEY_CACHE_SECONDS)
     return key
+
+
+def _key_lookup(prefix: str) -> DeviceAPIKey | None:
+    """The live key with `prefix`, its device and tenant joined; from the shared cache
+    when one is configured (KEY_CACHE_SECONDS), so most requests skip the database."""
+    redis = key_cache_redis()
+    if redis is not None:
+        entry = redis.get(caches["default"].make_key(key_cache_name(prefix)))
+        if entry is not None:
+            return key_entry_read(entry)
+    return key_read(prefix)
+
+
+def key_well_formed(raw_key: str) -> bool:
+    return len(raw_key) == KEY_LENGTH and _KEY_CHARS.issuperset(raw_key)
+
+
+def key_matches(key: DeviceAPIKey | None, *, digest: str) -> bool:
+    """Whether `key` (looked up by prefix) is live for a raw key of that digest."""
+    return (
+        key is not None and key.device.tenant.is_active and hmac.compare_digest(key.digest, digest)
+    )
 
 
 def key_authenticate(*, raw_key: str) -> DeviceAPIKey | None:
     """The live key matching `raw_key` (device and tenant joined), or None."""
-    if len(raw_key) != KEY_LENGTH or not _KEY_CHARS.issuperset(raw_key):
+    if not key_well_formed(raw_key):
         return None
     key = _key_lookup(raw_key[:KEY_PREFIX_LENGTH])
-    if key is None or not key.device.tenant.is_active:
-        return None
-    if not hmac.compare_digest(key.digest, key_digest(raw_key)):
-        return None
-    return key
+    return key if key_matches(key, digest=key_digest(raw_key)) else None
 
 
 def device_get(*, tenant: Tenant, device_id: str) -> Device:

@@ -33,17 +33,27 @@ KEY_LENGTH = KEY_PREFIX_LENGTH + KEY_SECRET_LENGTH
 # "Last used" (a key) and "last seen" (its device) are noted at most this often,
 # so a busy device does not turn every request into an extra write.
 TOUCH_INTERVAL = timedelta(seconds=60)
+TOUCH_SECONDS = int(TOUCH_INTERVAL.total_seconds())
 
 
 def key_cache_name(prefix: str) -> str:
-    return f"device-key:{prefix}"
+    return f"device-key:v2:{prefix}"
+
+
+# Before v2 entries were django-redis pickles under this name: a process still running
+# that code may have cached one (for KEY_CACHE_SECONDS at most), so it is dropped too.
+_OLD_KEY_CACHE_NAME = "device-key:{prefix}"
 
 
 def key_cache_forget(*, prefixes: Iterable[str]) -> None:
     """Drop cached key lookups (after a revocation, or a change to their device or
     tenant), so the next request reads the database."""
     if settings.KEY_CACHE_SECONDS:
-        cache.delete_many([key_cache_name(prefix) for prefix in prefixes])
+        prefixes = list(prefixes)
+        cache.delete_many(
+            [key_cache_name(prefix) for prefix in prefixes]
+            + [_OLD_KEY_CACHE_NAME.format(prefix=prefix) for prefix in prefixes]
+        )
 
 
 def key_digest(raw_key: str) -> str:
@@ -150,14 +160,25 @@ def key_revoke(*, prefix: str) -> DeviceAPIKey:
     return key
 
 
+def key_used_claim_name(key_pk: int) -> str:
+    return f"key-used:{key_pk}"
+
+
+def device_seen_claim_name(device_pk: int) -> str:
+    return f"device-seen:{device_pk}"
+
+
 def _claim_once_a_minute(name: str) -> bool:
     """True for the first caller in a minute (a claim in the cache every process shares)."""
-    return cache.add(name, 1, timeout=int(TOUCH_INTERVAL.total_seconds()))
+    return cache.add(name, 1, timeout=TOUCH_SECONDS)
 
 
-def key_note_used(*, key: DeviceAPIKey, now: datetime) -> None:
-    """Note the key's last use: at most one UPDATE a minute per key, never one per request."""
-    if _claim_once_a_minute(f"key-used:{key.pk}"):
+def key_note_used(*, key: DeviceAPIKey, now: datetime, claimed: bool | None = None) -> None:
+    """Note the key's last use: at most one UPDATE a minute per key, never one per request.
+    `claimed`: whether the caller has already tried this minute's claim, and won it."""
+    if claimed is None:
+        claimed = _claim_once_a_minute(key_used_claim_name(key.pk))
+    if claimed:
         DeviceAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
 
@@ -165,7 +186,7 @@ def key_note_used(*, key: DeviceAPIKey, now: datetime) -> None:
 def device_note_seen(*, device: Device, now: datetime) -> None:
     """Note that the device reported (events were posted for it): at most one UPDATE a
     minute. Reads with its key are not reports, so a silent device never looks online."""
-    if _claim_once_a_minute(f"device-seen:{device.pk}"):
+    if _claim_once_a_minute(device_seen_claim_name(device.pk)):
         Device.objects.filter(pk=device.pk).filter(
             Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now)
         ).update(last_seen_at=now)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from devices import errors
@@ -85,3 +86,12 @@ def test_deleting_the_device_fails_the_next_request(api, device, device_key):
 
     assert response.status_code == 401
     assert response.json()["ok"] is False
+
+
+def test_revoking_drops_an_entry_the_previous_version_cached_too(device, device_key):
+    old_name = f"device-key:{device_key[:8]}"  # a process still running that code
+    cache.set(old_name, "an entry")
+
+    key_revoke(prefix=device_key[:8])
+
+    assert cache.get(old_name) is None
