@@ -14,6 +14,7 @@ import re
 from itertools import accumulate
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework.request import Request
 
 from telemetry import errors
@@ -120,11 +121,11 @@ def _is_json_media_type(content_type: str) -> bool:
     )
 
 
-def _read_at_most(request: Request, size: int) -> bytes:
+def _read_at_most(request: HttpRequest | Request, size: int) -> bytes:
     """Up to `size` bytes of the body: capped even when Content-Length lies."""
     meta = request.META
     if "chunked" not in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
-        return request._request.read(size)
+        return request.read(size)  # a DRF Request reads from the Django request it wraps
     # Django's stream stops at CONTENT_LENGTH, which a chunked request lacks: it reads
     # as empty. gunicorn de-chunks `wsgi.input` and ends it at the last chunk
     # (`wsgi.input_terminated`); a server that does not would hand us the raw chunks,
@@ -134,7 +135,9 @@ def _read_at_most(request: Request, size: int) -> bytes:
     return meta["wsgi.input"].read(size)
 
 
-def read_json_object(request: Request, *, max_bytes: int, strict: bool = True) -> dict[str, Any]:
+def read_json_object(
+    request: HttpRequest | Request, *, max_bytes: int, strict: bool = True
+) -> dict[str, Any]:
     """The request body as a JSON object, read without Django's own (HTML 400) limits.
 
     Duplicate keys, NaN/Infinity and overflowing or too long numbers are 400 anywhere

@@ -8,6 +8,14 @@ from events.services.ingest import (
     event_ingest,
     events_ingest_batch,
     write_quota_take,
+    write_window,
 )
 
-__all__ = ["IngestResult", "Outcome", "event_ingest", "events_ingest_batch", "write_quota_take"]
+__all__ = [
+    "IngestResult",
+    "Outcome",
+    "event_ingest",
+    "events_ingest_batch",
+    "write_quota_take",
+    "write_window",
+]

@@ -24,7 +24,7 @@ from events import errors
 from events.models import Channel, ChannelKind, Event
 from events.serializers import Reading
 from telemetry.errors import BadInput, Conflict
-from telemetry.ratelimit import Usage, limit_take, rate_describe
+from telemetry.ratelimit import Counted, Usage, Window, limit_take, rate_describe, window_of
 
 
 class IngestResult(StrEnum):
@@ -299,11 +299,16 @@ def _store(
 
 
 def events_ingest_batch(
-    *, device: Device, items: Sequence[Reading | str], received_at: datetime
+    *,
+    device: Device,
+    items: Sequence[Reading | str],
+    received_at: datetime,
+    seen_due: bool = True,
 ) -> list[Outcome]:
     """Store a batch of `device`'s readings in one transaction; an item that is a string is
     an event the parser already rejected, for that reason. Idempotent on (device, channel,
-    ts): a repeat is `duplicate`, another reading at a stored instant `conflict`."""
+    ts): a repeat is `duplicate`, another reading at a stored instant `conflict`.
+    `seen_due`: False when the caller knows the device was noted seen this minute."""
     outcomes: dict[int, Outcome] = {}
     floor = device.tenant.raw_floor
     first_of: dict[tuple[str, datetime], int] = {}  # the first report of each instant
@@ -333,13 +338,18 @@ def events_ingest_batch(
             outcomes[index] = Outcome(IngestResult.DUPLICATE)
         else:
             outcomes[index] = outcomes[first]
-    device_note_seen(device=device, now=received_at)
+    if seen_due:
+        device_note_seen(device=device, now=received_at)
     return [outcomes[index] for index in range(len(items))]
 
 
-def event_ingest(*, device: Device, reading: Reading, received_at: datetime) -> IngestResult:
+def event_ingest(
+    *, device: Device, reading: Reading, received_at: datetime, seen_due: bool = True
+) -> IngestResult:
     """Store one reading of `device`; idempotent on (device, channel, ts), 409 on a clash."""
-    (outcome,) = events_ingest_batch(device=device, items=[reading], received_at=received_at)
+    (outcome,) = events_ingest_batch(
+        device=device, items=[reading], received_at=received_at, seen_due=seen_due
+    )
     if outcome.result == IngestResult.CONFLICT:
         raise Conflict(outcome.error)
     if outcome.result == IngestResult.REJECTED:
@@ -347,11 +357,22 @@ def event_ingest(*, device: Device, reading: Reading, received_at: datetime) -> 
     return outcome.result
 
 
-def write_quota_take(*, device: Device) -> Usage:
-    """Count one write of `device` against its tenant's write rate (a batch is one write);
-    over the rate raises a 429 that names it."""
+WRITES_GROUP = "device-writes"
+
+
+def write_window(*, device_pk: int, rate: str) -> Window:
+    """The current window of a device's writes at its tenant's `rate`."""
+    return window_of(group=WRITES_GROUP, value=str(device_pk), rate=rate)
+
+
+def write_quota_take(*, device: Device, counted: Counted | None = None) -> Usage:
+    """Count one write of `device` against its tenant's write rate (a batch is one write),
+    unless `counted` says it was counted already (in `write_window`); over the rate raises
+    a 429 that names it."""
     rate = device.tenant.write_rate
     message = errors.WRITE_RATE_EXCEEDED.format(
         device_id=device.device_id, described=rate_describe(rate), rate=rate
     )
-    return limit_take(group="device-writes", value=str(device.pk), rate=rate, message=message)
+    return limit_take(
+        group=WRITES_GROUP, value=str(device.pk), rate=rate, message=message, counted=counted
+    )

@@ -103,3 +103,13 @@ def test_bad_input_is_refused_before_it_costs_a_write(api, device, device_key):
         post(api, device_key, {"channel": "pump", "state": "ON", "ts": "yesterday"})
 
     assert post(api, device_key, pump(0)).status_code == 200
+
+
+def test_single_posts_and_batches_share_one_budget(api, device, device_key):
+    singles = [post(api, device_key, pump(i)).status_code for i in range(3)]
+    batch = {"events": [pump(i) for i in range(10, 12)]}
+    batches = [api.post("/api/events", batch, format="json", **key_header(device_key))
+               for _ in range(2)]  # fmt: skip
+
+    assert singles + [b.status_code for b in batches] == [200] * 5
+    assert post(api, device_key, pump(20)).status_code == 429
