@@ -121,8 +121,8 @@ def _failure_limit(kind: str, ip: str) -> dict[str, str]:
 
 def credential_failures_window(*, kind: str, ip: str) -> Window:
     """The counter of `ip`'s failed `kind` credentials in the current window."""
-    limit = _failure_limit(kind, ip)
-    return window_of(group=limit["group"], value=limit["value"], rate=limit["rate"])
+    rate = getattr(settings, FAILURE_LIMITS[kind][0])
+    return window_of(group=f"{kind}-failures", value=ip, rate=rate)
 
 
 def credential_failures_check(*, kind: str, ip: str, counted: Counted | None = None) -> None:

@@ -159,7 +159,8 @@ def key_admit(
         reply, window = run(digest + last.head_tail, last)
     else:
         reply, window = _ADMIT(keys=read, args=[failures.limit, ""], client=redis), None
-    credential_failures_check(kind="key", ip=ip, counted=Counted(failures, reply[0]))
+    if reply[0] >= failures.limit:  # the refusal the check below words
+        credential_failures_check(kind="key", ip=ip, counted=Counted(failures, reply[0]))
     key = key_entry_read(reply[1]) if reply[1] is not None else key_read(prefix)
     if not key_matches(key, digest=digest):
         credential_failure_note(kind="key", ip=ip)

@@ -7,6 +7,7 @@ or inside a larger script of a caller that also counts (device-key admission).""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -71,10 +72,20 @@ class Window:
 def window_of(*, group: str, value: str, rate: str) -> Window:
     """`value`'s current window of `rate` in `group`, as django-ratelimit's `get_usage` names
     and times it (its own helpers; the version is pinned and a test holds them together)."""
-    limit, seconds = ratelimit_core._split_rate(rate)
+    limit, seconds = _split_rate(rate)
     ends_at = ratelimit_core._get_window(value, seconds)
-    name = ratelimit_core._make_cache_key(group, ends_at, rate, value, ALL)
+    name = _window_name(group, ends_at, rate, value)
     return Window(name, limit, ends_at, seconds + ratelimit_core.EXPIRATION_FUDGE)
+
+
+# Memoised: every device request asks for the same few, window after window (the name's
+# settings, RATELIMIT_CACHE_PREFIX and RATELIMIT_HASH_ALGORITHM, are read once a name).
+_split_rate = functools.lru_cache(maxsize=256)(ratelimit_core._split_rate)
+
+
+@functools.lru_cache(maxsize=4096)
+def _window_name(group: str, ends_at: int, rate: str, value: str) -> str:
+    return ratelimit_core._make_cache_key(group, ends_at, rate, value, ALL)
 
 
 @dataclass(frozen=True)
