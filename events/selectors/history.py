@@ -69,60 +69,78 @@ def _seconds(ms: int) -> int | float:
     return ms // 1000 if ms % 1000 == 0 else round(ms / 1000, 3)
 
 
-def _item(row: Rollup, *, now: datetime) -> dict:
+# What an item needs of a stored bucket, read as plain tuples: a model instance per row
+# costs more than everything else the answer does with it.
+_ROW = (
+    "bucket_start", "bucket_end", "channel", "local_date", "time_zone", "covered_until",
+    "count", "changes", "state_ms", "known_ms", "min", "max", "sum", "twa", "last_state",
+    "last_value",
+)  # fmt: skip
+
+
+def _item(row: tuple, *, day: bool, now: datetime) -> dict:
     """A stored bucket; the one still open at computation is carried on to now."""
-    open_ms = max(0, (min(now, row.bucket_end) - row.covered_until) // ONE_MS)
-    known_ms = row.known_ms + open_ms
+    (
+        bucket_start, bucket_end, channel, local_date, time_zone, covered_until,
+        count, changes, state_ms, known_ms, low, high, total, twa, last_state, last_value,
+    ) = row  # fmt: skip
+    open_ms = max(0, (min(now, bucket_end) - covered_until) // ONE_MS)
     item = {
-        "ts": to_epoch_ms(row.bucket_start),
-        "channel": row.channel,
-        "bucket_seconds": int((row.bucket_end - row.bucket_start).total_seconds()),
-        "count": row.count,
+        "ts": to_epoch_ms(bucket_start),
+        "channel": channel,
+        "bucket_seconds": int((bucket_end - bucket_start).total_seconds()),
+        "count": count,
     }
-    if row.period == Period.DAY:
-        item |= {"date": row.local_date.isoformat(), "time_zone": row.time_zone}
-    if row.last_state is not None:
-        state_ms = dict(row.state_ms)
-        state_ms[row.last_state] = state_ms.get(row.last_state, 0) + open_ms
-        return item | {
-            "state_seconds": {state: _seconds(ms) for state, ms in sorted(state_ms.items())},
-            "known_seconds": _seconds(known_ms),
-            "changes": row.changes,
-            "last_state": row.last_state,
-        }
-    weighted = (row.twa or 0.0) * row.known_ms + row.last_value * open_ms
-    return item | {
-        "min": row.min,
-        "max": row.max,
-        "sum": row.sum,
-        "mean": row.mean,
-        "twa": weighted / known_ms if known_ms else None,
-        "last_value": row.last_value,
-    }
+    if day:
+        item["date"] = local_date.isoformat()
+        item["time_zone"] = time_zone
+    if last_state is not None:
+        if open_ms or last_state not in state_ms:
+            state_ms = {**state_ms, last_state: state_ms.get(last_state, 0) + open_ms}
+        item["state_seconds"] = {state: _seconds(ms) for state, ms in sorted(state_ms.items())}
+        item["known_seconds"] = _seconds(known_ms + open_ms)
+        item["changes"] = changes
+        item["last_state"] = last_state
+        return item
+    weighted = (twa or 0.0) * known_ms + last_value * open_ms
+    known_ms += open_ms
+    item["min"] = low
+    item["max"] = high
+    item["sum"] = total
+    item["mean"] = None if total is None or not count else total / count
+    item["twa"] = weighted / known_ms if known_ms else None
+    item["last_value"] = last_value
+    return item
 
 
 def _carried_item(
-    bucket: Bucket, channel: str, carry: Rollup, *, zone: ZoneInfo, now: datetime
+    bucket: Bucket, channel: str, carry: tuple, *, day: bool, zone: ZoneInfo, now: datetime
 ) -> dict | None:
     """A bucket with no event inside: the previous end state holds throughout."""
     if now <= bucket.start:
         return None
-    derived = Rollup(
-        channel=channel,
-        period=carry.period,
-        bucket_start=bucket.start,
-        bucket_end=bucket.end,
-        local_date=bucket.start.astimezone(zone).date(),
-        time_zone=zone.key,
-        covered_until=bucket.start,  # so _item carries the end state over the whole bucket
-        count=0,
-        state_ms={},
-        known_ms=0,
-        last_ts=carry.last_ts,
-        last_state=carry.last_state,
-        last_value=carry.last_value,
-    )
-    return _item(derived, now=now)
+    last_state, last_value = carry[-2:]
+    open_ms = max(0, (min(now, bucket.end) - bucket.start) // ONE_MS)
+    item = {
+        "ts": to_epoch_ms(bucket.start),
+        "channel": channel,
+        "bucket_seconds": bucket.seconds,
+        "count": 0,
+    }
+    if day:
+        item["date"] = bucket.start.astimezone(zone).date().isoformat()
+        item["time_zone"] = zone.key
+    if last_state is not None:
+        item["state_seconds"] = {last_state: _seconds(open_ms)}
+        item["known_seconds"] = _seconds(open_ms)
+        item["changes"] = 0
+        item["last_state"] = last_state
+        return item
+    weighted = 0.0 + last_value * open_ms
+    item |= {"min": None, "max": None, "sum": None, "mean": None}
+    item["twa"] = weighted / open_ms if open_ms else None
+    item["last_value"] = last_value
+    return item
 
 
 def rollups_window(
@@ -148,31 +166,32 @@ def rollups_window(
     if channel is not None:
         stored = stored.filter(channel=channel)
     rows = list(
-        stored.filter(bucket_start__gte=grid[0].start, bucket_start__lt=grid[-1].end).order_by(
-            "bucket_start", "channel"
-        )[:limit]
+        stored.filter(bucket_start__gte=grid[0].start, bucket_start__lt=grid[-1].end)
+        .order_by("bucket_start", "channel")
+        .values_list(*_ROW)[:limit]
     )
     previous = stored.filter(channel=OuterRef("name"), bucket_start__lt=grid[0].start).order_by(
         "-bucket_start"
     )
     carry_ids = _channels(device, channel).annotate(row_id=Subquery(previous.values("pk")[:1]))
-    carry = {row.channel: row for row in Rollup.objects.filter(pk__in=carry_ids.values("row_id"))}
-    channels = sorted({row.channel for row in rows} | set(carry))
+    carried = Rollup.objects.filter(pk__in=carry_ids.values("row_id")).values_list(*_ROW)
+    carry = {row[2]: row for row in carried}
+    channels = sorted({row[2] for row in rows} | set(carry))
 
-    by_key = {(row.bucket_start, row.channel): row for row in rows}
+    day = period == Period.DAY
+    by_key = {(row[0], row[2]): row for row in rows}
     grid_by_start = {bucket.start: bucket for bucket in grid}
     covered_to: dict[str, datetime] = {}
     items: list[dict] = []
-    for moment in sorted(grid_by_start.keys() | {row.bucket_start for row in rows}):
+    for moment in sorted(grid_by_start.keys() | {row[0] for row in rows}):
+        bucket = grid_by_start.get(moment)
         for name in channels:
             row = by_key.get((moment, name))
             if row is not None:
-                item = _item(row, now=now)
-                carry[name], covered_to[name] = row, row.bucket_end
-            elif (
-                moment in grid_by_start and name in carry and moment >= covered_to.get(name, moment)
-            ):
-                item = _carried_item(grid_by_start[moment], name, carry[name], zone=zone, now=now)
+                item = _item(row, day=day, now=now)
+                carry[name], covered_to[name] = row, row[1]
+            elif bucket is not None and name in carry and moment >= covered_to.get(name, moment):
+                item = _carried_item(bucket, name, carry[name], day=day, zone=zone, now=now)
             else:
                 continue
             if item is not None:
