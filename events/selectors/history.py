@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Subquery, TextField
+from django.db.models.functions import Cast
 
 from devices.models import Device
 from events.buckets import Bucket, Period, buckets_between
@@ -70,12 +72,14 @@ def _seconds(ms: int) -> int | float:
 
 
 # What an item needs of a stored bucket, read as plain tuples: a model instance per row
-# costs more than everything else the answer does with it.
+# costs more than everything else the answer does with it. `state_ms` comes as text,
+# parsed only for state channels (a numeric channel's is always "{}").
 _ROW = (
     "bucket_start", "bucket_end", "channel", "local_date", "time_zone", "covered_until",
-    "count", "changes", "state_ms", "known_ms", "min", "max", "sum", "twa", "last_state",
-    "last_value",
+    "count", "changes", Cast("state_ms", TextField()), "known_ms", "min", "max", "sum", "twa",
+    "last_state", "last_value",
 )  # fmt: skip
+_ENDS = ("last_state", "last_value")  # the last two of _ROW
 
 
 def _item(row: tuple, *, day: bool, now: datetime) -> dict:
@@ -84,7 +88,9 @@ def _item(row: tuple, *, day: bool, now: datetime) -> dict:
         bucket_start, bucket_end, channel, local_date, time_zone, covered_until,
         count, changes, state_ms, known_ms, low, high, total, twa, last_state, last_value,
     ) = row  # fmt: skip
-    open_ms = max(0, (min(now, bucket_end) - covered_until) // ONE_MS)
+    open_ms = 0
+    if covered_until != bucket_end:
+        open_ms = max(0, (min(now, bucket_end) - covered_until) // ONE_MS)
     item = {
         "ts": to_epoch_ms(bucket_start),
         "channel": channel,
@@ -95,8 +101,8 @@ def _item(row: tuple, *, day: bool, now: datetime) -> dict:
         item["date"] = local_date.isoformat()
         item["time_zone"] = time_zone
     if last_state is not None:
-        if open_ms or last_state not in state_ms:
-            state_ms = {**state_ms, last_state: state_ms.get(last_state, 0) + open_ms}
+        state_ms = json.loads(state_ms)
+        state_ms[last_state] = state_ms.get(last_state, 0) + open_ms
         item["state_seconds"] = {state: _seconds(ms) for state, ms in sorted(state_ms.items())}
         item["known_seconds"] = _seconds(known_ms + open_ms)
         item["changes"] = changes
@@ -114,12 +120,12 @@ def _item(row: tuple, *, day: bool, now: datetime) -> dict:
 
 
 def _carried_item(
-    bucket: Bucket, channel: str, carry: tuple, *, day: bool, zone: ZoneInfo, now: datetime
-) -> dict | None:
+    bucket: Bucket, channel: str, last_state: str | None, last_value: float | None, *,
+    day: bool, zone: ZoneInfo, now: datetime,
+) -> dict | None:  # fmt: skip
     """A bucket with no event inside: the previous end state holds throughout."""
     if now <= bucket.start:
         return None
-    last_state, last_value = carry[-2:]
     open_ms = max(0, (min(now, bucket.end) - bucket.start) // ONE_MS)
     item = {
         "ts": to_epoch_ms(bucket.start),
@@ -170,12 +176,14 @@ def rollups_window(
         .order_by("bucket_start", "channel")
         .values_list(*_ROW)[:limit]
     )
+    # Each channel's end state before the window: (last_state, last_value) of its
+    # latest bucket, then of each bucket read.
     previous = stored.filter(channel=OuterRef("name"), bucket_start__lt=grid[0].start).order_by(
         "-bucket_start"
     )
     carry_ids = _channels(device, channel).annotate(row_id=Subquery(previous.values("pk")[:1]))
-    carried = Rollup.objects.filter(pk__in=carry_ids.values("row_id")).values_list(*_ROW)
-    carry = {row[2]: row for row in carried}
+    carried = Rollup.objects.filter(pk__in=carry_ids.values("row_id"))
+    carry = {name: ends for name, *ends in carried.values_list("channel", *_ENDS)}
     channels = sorted({row[2] for row in rows} | set(carry))
 
     day = period == Period.DAY
@@ -189,9 +197,9 @@ def rollups_window(
             row = by_key.get((moment, name))
             if row is not None:
                 item = _item(row, day=day, now=now)
-                carry[name], covered_to[name] = row, row[1]
+                carry[name], covered_to[name] = row[-2:], row[1]
             elif bucket is not None and name in carry and moment >= covered_to.get(name, moment):
-                item = _carried_item(bucket, name, carry[name], day=day, zone=zone, now=now)
+                item = _carried_item(bucket, name, *carry[name], day=day, zone=zone, now=now)
             else:
                 continue
             if item is not None:
