@@ -23,14 +23,17 @@ def events_window(
     end: datetime | None,
     channel: str | None,
     limit: int,
-) -> list[dict]:
-    """The oldest `limit` events of `device` with start <= ts < end, by (ts, channel)."""
+) -> list[tuple]:
+    """The oldest `limit` events of `device` with start <= ts < end, by (ts, channel):
+    (ts, channel, state, value) tuples."""
     events = Event.objects.for_device(device).filter(ts__gte=start)
     if end is not None:
         events = events.filter(ts__lt=end)
     if channel is not None:
         events = events.filter(channel=channel)
-    return list(events.order_by("ts", "channel").values("ts", "channel", "state", "value")[:limit])
+    return list(
+        events.order_by("ts", "channel").values_list("ts", "channel", "state", "value")[:limit]
+    )
 
 
 def events_count_upto(
@@ -48,8 +51,9 @@ def _channels(device: Device, channel: str | None):
     return channels.filter(name=channel) if channel is not None else channels
 
 
-def events_before(*, device: Device, start: datetime, channel: str | None) -> list[dict]:
-    """Per channel, the state or value carried in at `start` (one query).
+def events_before(*, device: Device, start: datetime, channel: str | None) -> list[tuple]:
+    """Per channel, the state or value carried in at `start` (one query), as
+    (ts, channel, state, value) tuples.
 
     The latest raw event before `start`, or, where raw events are purged, the
     end state of the latest hourly rollup before it.
@@ -61,10 +65,7 @@ def events_before(*, device: Device, start: datetime, channel: str | None) -> li
             carried.append((row.event_ts, row.name, row.event_state, row.event_value))
         elif row.rollup_ts is not None:
             carried.append((row.rollup_ts, row.name, row.rollup_state, row.rollup_value))
-    return [
-        {"ts": ts, "channel": name, "state": state, "value": value}
-        for ts, name, state, value in carried
-    ]
+    return carried
 
 
 def _seconds(ms: int) -> int | float:
@@ -209,16 +210,22 @@ def rollups_window(
     return items
 
 
-def _raw_item(event: dict) -> dict:
-    item = {"ts": to_epoch_ms(event["ts"]), "channel": event["channel"]}
-    if event["state"] is not None:
-        item["state"] = event["state"]
-    else:
-        item["value"] = event["value"]
-    valve_id = legacy_valve_id(event["channel"])
-    if valve_id is not None:
-        item["valve_id"] = valve_id
-    return item
+def _raw_items(events: list[tuple]) -> list[dict]:
+    """Events as items: a legacy valve channel also names its valve id."""
+    valve_ids: dict[str, int | None] = {}
+    items = []
+    for ts, channel, state, value in events:
+        if channel not in valve_ids:
+            valve_ids[channel] = legacy_valve_id(channel)
+        item = {"ts": to_epoch_ms(ts), "channel": channel}
+        if state is not None:
+            item["state"] = state
+        else:
+            item["value"] = value
+        if (valve_id := valve_ids[channel]) is not None:
+            item["valve_id"] = valve_id
+        items.append(item)
+    return items
 
 
 @dataclass(frozen=True)
@@ -276,4 +283,4 @@ def history_read(
             return History(chosen, items, None)
     events = events_window(device=device, start=start, end=end, channel=channel, limit=limit)
     before = events_before(device=device, start=start, channel=channel)
-    return History("raw", [_raw_item(e) for e in events], [_raw_item(b) for b in before])
+    return History("raw", _raw_items(events), _raw_items(before))
