@@ -173,3 +173,19 @@ def test_rollups_of_another_tenants_device_are_not_found(api, pump_run, charlie,
     ).json()
 
     assert answer["items"] == []
+
+
+def test_day_history_makes_the_same_queries_however_many_days_and_channels(
+    api, device, device_key, django_assert_num_queries
+):
+    for day in range(40):
+        post(device, T - timedelta(days=day), state="ON" if day % 2 else "OFF")
+        post(device, T - timedelta(days=day), channel="temperature", value=day)
+    rollup_run()
+    window = {"from": DAY_MS - 60 * 86400_000, "to": DAY_MS + 86400_000}
+
+    # the key, its use noted, the buckets, and each channel's state before them
+    with django_assert_num_queries(4):
+        answer = history(api, device_key, resolution="day", limit=5000, **window)
+
+    assert answer["count"] == 80

@@ -173,3 +173,58 @@ def test_running_twice_gives_identical_rows(device):
     rollup_run(now=LATER)
 
     assert list(Rollup.objects.order_by("pk").values()) == first
+
+
+ITEM_KEYS = ["ts", "channel", "bucket_seconds", "count"]
+NUMERIC_KEYS = ["min", "max", "sum", "mean", "twa", "last_value"]
+STATE_KEYS = ["state_seconds", "known_seconds", "changes", "last_state"]
+
+
+def test_hours_without_events_carry_the_last_value_through(device):
+    post(device, at(9, 30), channel="temperature", value=20.5)
+    rollup_run(now=LATER)
+
+    stored, *carried = window(device, Period.HOUR, at(9), at(11, 30))
+
+    assert stored["count"] == 1
+    assert carried == [
+        {
+            "ts": int(at(hour).timestamp() * 1000), "channel": "temperature",
+            "bucket_seconds": 3600, "count": 0, "min": None, "max": None, "sum": None,
+            "mean": None, "twa": 20.5, "last_value": 20.5,
+        }
+        for hour in (10, 11)
+    ]  # fmt: skip
+    assert [list(item) for item in (stored, *carried)] == [ITEM_KEYS + NUMERIC_KEYS] * 3
+
+
+def test_a_day_without_events_holds_the_last_state_all_day_in_the_tenants_zone(db):
+    madrid = ZoneInfo("Europe/Madrid")
+    device = make_device(make_tenant("es", time_zone="Europe/Madrid"))
+    post(device, datetime(2026, 3, 27, 22, tzinfo=madrid), state="ON")
+    rollup_run(now=SPRING_NOW)
+    day_start = datetime(2026, 3, 29, tzinfo=madrid)  # 23 hours: clocks go forward
+
+    [day] = window(device, Period.DAY, day_start, day_start + timedelta(hours=1), now=SPRING_NOW)
+
+    assert day == {
+        "ts": int(day_start.timestamp() * 1000), "channel": "pump", "bucket_seconds": 82800,
+        "count": 0, "date": "2026-03-29", "time_zone": "Europe/Madrid",
+        "state_seconds": {"ON": 82800}, "known_seconds": 82800, "changes": 0, "last_state": "ON",
+    }  # fmt: skip
+    assert list(day) == [*ITEM_KEYS, "date", "time_zone", *STATE_KEYS]
+
+
+def test_the_open_numeric_bucket_carries_its_last_value_on_to_now(device):
+    post(device, at(9), channel="temperature", value=20.0)
+    post(device, at(9, 30), channel="temperature", value=23.0)
+    rollup_run(now=at(9, 45))
+
+    [early] = window(device, Period.HOUR, at(9), at(10), now=at(9, 45))
+    [later] = window(device, Period.HOUR, at(9), at(10), now=at(10, 30))
+
+    assert early["twa"] == pytest.approx((20 * 30 + 23 * 15) / 45)
+    assert later["twa"] == pytest.approx((20 * 30 + 23 * 30) / 60)
+    assert {k: later[k] for k in ("count", "min", "max", "sum", "mean", "last_value")} == {
+        "count": 2, "min": 20.0, "max": 23.0, "sum": 43.0, "mean": 21.5, "last_value": 23.0,
+    }  # fmt: skip
