@@ -64,6 +64,17 @@ def test_it_answers_with_a_trailing_slash_too(client, db):
     assert response.json()["ok"] is True
 
 
+@pytest.mark.parametrize("path", ["/healthz", "/healthz/"])
+def test_it_answers_plain_http_when_everything_else_redirects_to_https(client, db, settings, path):
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert response.json()["ok"] is True
+    assert client.get("/api/history").status_code == 301  # the rest does redirect
+
+
 def test_head_is_answered(client, db):
     assert client.head("/healthz").status_code == 200
 
