@@ -28,10 +28,14 @@ CHANNELS_LISTED = 100
 
 def _table_estimate(model: type) -> int:
     """PostgreSQL's planner estimate of the table's rows (kept by autovacuum, ANALYZE);
-    -1 for a table never analysed."""
+    -1 for a table never analysed. A partitioned table's is the sum of its partitions':
+    autovacuum never analyses the parent itself."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+            "SELECT CASE WHEN t.relkind <> 'p' THEN t.reltuples ELSE COALESCE(("
+            "  SELECT sum(c.reltuples) FILTER (WHERE c.reltuples >= 0) FROM pg_inherits i"
+            "  JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = t.oid), -1) END::bigint"
+            " FROM pg_class t WHERE t.oid = %s::regclass",
             [model._meta.db_table],
         )
         return cursor.fetchone()[0]

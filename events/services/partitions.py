@@ -30,6 +30,7 @@ class Partition:
     name: str
     start: datetime  # inclusive
     end: datetime  # exclusive
+    rows_estimate: int  # the planner's (autovacuum keeps it); -1 until first analysed
 
 
 @dataclass
@@ -63,10 +64,14 @@ def _parent(cursor) -> str:
 
 def _children(cursor, *, partman: str, parent: str) -> list[Partition]:
     cursor.execute(
-        "SELECT p.partition_schemaname, p.partition_tablename, i.child_start_time, i.child_end_time"
+        "SELECT p.partition_schemaname, p.partition_tablename, i.child_start_time,"
+        " i.child_end_time, c.reltuples::bigint"
         f" FROM {partman}.show_partitions(%s, 'ASC') p CROSS JOIN LATERAL"
         f" {partman}.show_partition_info(p.partition_schemaname || '.' || p.partition_tablename,"
-        "  p_parent_table => %s) i",
+        "  p_parent_table => %s) i"
+        " JOIN pg_class c ON c.oid ="
+        "  (quote_ident(p.partition_schemaname) || '.' || quote_ident(p.partition_tablename))"
+        "::regclass",
         [parent, parent],
     )
     return [Partition(*row) for row in cursor.fetchall()]

@@ -187,3 +187,23 @@ def test_on_postgresql_the_unfiltered_list_reads_the_planners_estimate(
     assert any("reltuples" in query for query in sql)
     assert response.context["cl"].paginator.count_is_estimate
     assert "about 4 events" in response.content.decode()
+
+
+@pytest.mark.postgres
+def test_the_estimate_is_the_partitions_sum_when_only_they_were_analysed(
+    admin_client, events, monkeypatch
+):
+    # Autovacuum analyses each partition, never the partitioned parent.
+    monkeypatch.setattr("events.admin.COUNT_CAP", 2)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
+            [Event._meta.db_table],
+        )
+        for (child,) in cursor.fetchall():
+            cursor.execute(f"ANALYZE {child}")
+
+    response = admin_client.get(CHANGELIST)
+
+    assert response.context["cl"].paginator.count_is_estimate
+    assert "about 4 events" in response.content.decode()

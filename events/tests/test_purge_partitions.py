@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import psycopg
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -152,3 +154,26 @@ def test_every_expired_day_goes_in_one_drop(tenant, device):
     assert len(drops) == 1 and all(name in drops[0] for name in expired)
     assert kept(device) == [at(-59, 12)]
     assert report.tenants[0].events == 0
+
+
+def analyze_children() -> None:
+    """What autovacuum does for each partition (never for the partitioned parent)."""
+    for child in partitions_list():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {child.schema}.{child.name}")
+
+
+def test_the_command_reports_the_dropped_partitions_rows_by_the_planners_estimate(two_tenants):
+    analyze_children()
+    planned = events_purge(dry_run=True).partitions
+    counts = [Event.objects.filter(ts__gte=p.start, ts__lt=p.end).count() for p in planned]
+    out = StringIO()
+
+    call_command("purge_events", stdout=out)
+
+    assert [p.rows_estimate for p in planned] == counts  # small tables: ANALYZE reads all
+    assert sum(counts) >= 2  # days -70 and -62 at least
+    total = out.getvalue().splitlines()[-1]
+    assert total.endswith(
+        f"and {len(planned)} daily partitions whole (about {sum(counts)} events)."
+    )

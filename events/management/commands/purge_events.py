@@ -41,4 +41,14 @@ class Command(BaseCommand):
         for partition in report.partitions:
             span = f"{partition.start.isoformat()} to {partition.end.isoformat()}"
             self.stdout.write(f"Partition {partition.name} ({span}): {drop} whole")
-        self.stdout.write(f"Total: {verb} {sum(r.events for r in report.tenants)} events.")
+        total = sum(r.events for r in report.tenants)
+        if options["dry_run"] or not report.partitions:  # a dry run counts every row
+            self.stdout.write(f"Total: {verb} {total} events.")
+            return
+        # Counting a dropped partition's rows would read them all: the planner's estimate.
+        estimates = [p.rows_estimate for p in report.partitions if p.rows_estimate >= 0]
+        rows = f"about {sum(estimates)} events" if estimates else "not counted"
+        self.stdout.write(
+            f"Total: deleted {total} events in batches, and {len(report.partitions)} daily "
+            f"partitions whole ({rows})."
+        )
