@@ -8,6 +8,7 @@ import pytest
 from accounts.models import Tenant
 from devices.services import key_revoke
 from events.api import EventView
+from events.models import Event
 from telemetry.api import JsonApiView
 
 LEGACY = '{"deviceId": "esp32-01", "state": "ON", "ts": 1704067200000, "valveId": 1}'
@@ -133,9 +134,15 @@ def test_an_accept_header_with_parameters_is_answered_by_drf(api, calls, device,
     assert response.content.startswith(b'{\n  "ok": true')
 
 
-def test_an_unacceptable_accept_header_is_406_as_before(api, calls, device, device_key):
+@pytest.mark.parametrize("accept", ["text/html", "text/csv", "application/xml", "nonsense"])
+def test_an_accept_header_naming_no_json_is_answered_json_anyway(
+    api, calls, device, device_key, accept
+):
+    # The legacy Worker ignored Accept: a device's post is stored and answered as ever.
     response = api.generic("POST", "/api/event", READING, content_type="application/json",
-                           HTTP_X_API_KEY=device_key, HTTP_ACCEPT="text/html")  # fmt: skip
+                           HTTP_X_API_KEY=device_key, HTTP_ACCEPT=accept)  # fmt: skip
 
-    assert response.status_code == 406
-    assert response.json()["ok"] is False
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["result"] == "stored"
+    assert Event.objects.filter(device=device).count() == 1
