@@ -16,6 +16,9 @@ STATE_TOO_LONG = "state is longer than {limit} characters"
 STATE_NOT_PRINTABLE = "state must not contain control characters"
 VALVE_ID_INVALID = "valveId must be the number 1 or 2"
 
+BATCH_EVENT_CHANNEL_REQUIRED = (
+    "channel is required in each batch event (the legacy {state, valveId} body is for /api/event)"
+)
 CHANNEL_INVALID = "channel must be 1-64 characters of letters, digits, '_', '.' or '-'"
 BATCH_EVENTS_INVALID = "events must be a list of 1 to {limit} event objects"
 BATCH_EVENT_NOT_OBJECT = "an event must be a JSON object"

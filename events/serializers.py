@@ -242,6 +242,8 @@ def _parse_batch_event(raw: Any, *, device_id: str | None, now: datetime) -> Rea
         raise BadInput(errors.BATCH_EVENT_NOT_OBJECT)
     if "deviceId" in raw and parse_device_id(raw["deviceId"]) != device_id:
         raise BadInput(errors.BATCH_EVENT_OTHER_DEVICE)
+    if "channel" not in raw:
+        raise BadInput(errors.BATCH_EVENT_CHANNEL_REQUIRED)
     return _parse_reading(raw, now=now)
 
 

@@ -162,6 +162,15 @@ def test_an_event_that_is_not_an_object_is_rejected_alone(api, device, device_ke
     assert (body["rejected"], body["stored"]) == (1, 1)
 
 
+def test_a_legacy_event_without_a_channel_is_rejected_saying_so(api, device, device_key):
+    legacy = {"state": "ON", "valveId": 2, "ts": 1704067200000}
+    body = post(api, {"events": [legacy, reading(0)]}, **key_header(device_key)).json()
+
+    assert body["results"][0]["error"] == errors.BATCH_EVENT_CHANNEL_REQUIRED
+    assert (body["rejected"], body["stored"]) == (1, 1)
+    assert len(stored(device)) == 1
+
+
 def test_a_body_over_1_mib_is_413_before_it_is_read(api, device, device_key):
     padding = "x" * (1024 * 1024)
     payload = json.dumps({"events": [reading(0)], "pad": padding})
