@@ -18,6 +18,6 @@ ensure_static() {  # uPlot from its pinned npm package, then every static file, 
     "$PY" manage.py collectstatic --noinput -v0
 }
 
-mkdir -p data
+mkdir -p "${DATA_DIR:-data}"
 export DJANGO_SETTINGS_MODULE=telemetry.settings
 PY=.venv/bin/python
