@@ -8,6 +8,9 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS", "1"))
 threads = int(os.environ.get("WEB_THREADS", "8"))
 accesslog = "-"  # request lines only: keys travel in headers, never in the URL
+# gunicorn's control socket is one path per user ($HOME/.gunicorn/gunicorn.ctl): instances
+# on one machine would share it, and the first to stop removes it. Unused here.
+control_socket_disable = True
 
 ONE_PROCESS_WITHOUT_REDIS = (
     "gunicorn: {workers} web processes need REDIS_URL: without Redis the rate-limit "
