@@ -5,11 +5,12 @@ use pytest-django's `admin_client` (a superuser of no tenant)."""
 from __future__ import annotations
 
 import os
+import socket
 import time
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
@@ -49,6 +50,26 @@ def frozen_rate_window(monkeypatch):
     """Rate-limit windows are fixed: freeze their clock, so no window ends mid-test."""
     frozen = time.time()
     monkeypatch.setattr("django_ratelimit.core.time", SimpleNamespace(time=lambda: frozen))
+
+
+def closed_port() -> int:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        return listener.getsockname()[1]
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The cache is a real Redis client pointed at a port where nothing listens."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+    yield
+    caches["default"].close()
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
 
 from events.models import Event
@@ -14,25 +12,6 @@ from telemetry.handlers import CACHE_DOWN, DATABASE_BUSY
 from testsupport import key_header
 
 BODY = {"channel": "pump", "state": "ON"}
-
-
-def closed_port() -> int:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        return listener.getsockname()[1]
-
-
-@pytest.fixture
-def redis_down(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
-        }
-    }
-    yield
-    caches["default"].close()
 
 
 def test_a_down_redis_answers_503_and_stores_nothing(api, device, device_key, redis_down):
