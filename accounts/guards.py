@@ -1,5 +1,6 @@
 """Guards of the HTML pages; the URL walk in telemetry/tests/test_structure.py
-fails for a page without one."""
+fails for a page without one. The login pages (ours and Django admin's) are
+guarded by the failed-login limit."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from django.shortcuts import redirect
 
 from accounts import errors
 from accounts.models import Role
+from accounts.services import client_ip, credential_failure_note, credential_failures_check
+from telemetry.ratelimit import TooManyRequests
 
 View = Callable[..., HttpResponse]
 
@@ -56,3 +59,32 @@ def user_page(view: View) -> View:
     guarded = login_required(view)
     guarded.guard = "user"
     return guarded
+
+
+def login_failures_limited(view: View) -> View:
+    """A login page whose failed logins count against the client address's limit, the
+    counter the token API shares; over it, every attempt is refused (429), the right
+    password too. Its form shows the refusal: accounts.forms.LoginRefusalMixin."""
+
+    @wraps(view)
+    def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        ip = client_ip(request)
+        try:
+            credential_failures_check(kind="login", ip=ip)
+        except TooManyRequests as refusal:
+            request.login_refusal = refusal
+        response = view(request, *args, **kwargs)
+        if response.status_code != 200:  # logged in: a redirect
+            return response
+        refusal = getattr(request, "login_refusal", None)
+        if refusal is None:  # the form again: a failure
+            credential_failure_note(kind="login", ip=ip)
+            return response
+        response.status_code = 429
+        for header, value in refusal.headers.items():
+            response[header] = value
+        return response
+
+    return limited

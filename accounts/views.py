@@ -12,46 +12,16 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.forms import LoginForm, UserAddForm, UserRoleForm
-from accounts.guards import tenant_admin_page, user_page
+from accounts.guards import login_failures_limited, tenant_admin_page, user_page
 from accounts.selectors import tenant_user_get
-from accounts.services import (
-    client_ip,
-    credential_failure_note,
-    credential_failures_check,
-    password_generate,
-    user_create,
-    user_deactivate,
-    user_role_set,
-)
+from accounts.services import password_generate, user_create, user_deactivate, user_role_set
 from telemetry.errors import Conflict, DomainError
 from telemetry.pages import form_refusal, show_once
-from telemetry.ratelimit import TooManyRequests
 
-
-class LoginView(auth_views.LoginView):
-    form_class = LoginForm
-    redirect_authenticated_user = True
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            credential_failures_check(kind="login", ip=client_ip(request))
-        except TooManyRequests as refusal:
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(None, refusal.message)
-            response = self.render_to_response(self.get_context_data(form=form))
-            response.status_code = 429
-            for header, value in refusal.headers.items():
-                response[header] = value
-            return response
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form: LoginForm) -> HttpResponse:
-        credential_failure_note(kind="login", ip=client_ip(self.request))
-        return super().form_invalid(form)
-
-
-login = LoginView.as_view()
+# The failed-login limit is the admin login's too (telemetry/admin.py): one counter.
+login = login_failures_limited(
+    auth_views.LoginView.as_view(form_class=LoginForm, redirect_authenticated_user=True)
+)
 # Logout is a POST (Django 5); answering it needs no login.
 logout = auth_views.LogoutView.as_view()
 password_change = user_page(
