@@ -1,12 +1,15 @@
-"""One error shape for the whole API: {"ok": false, "error": "<what is wrong>"}."""
+"""One error shape for the whole API: {"ok": false, "error": "<what is wrong>"}; the
+pages' answers to the same errors."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
 from django.views import defaults
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
@@ -25,6 +28,8 @@ CACHE_DOWN = "the cache (rate limits) is unavailable; retry shortly"
 NOT_FOUND = "not found"
 METHOD_NOT_ALLOWED = 'Method "{method}" not allowed.'  # DRF's words, as on the API
 SERVER_ERROR = "internal server error"
+# What a cache outage raises: django-redis's wrapper, or the client's own (raw commands).
+CACHE_ERRORS = (ConnectionInterrupted, RedisError)
 
 
 def error_body(message: str) -> dict:
@@ -60,7 +65,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(
             error_body(DATABASE_BUSY), status=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
         )
-    if isinstance(exc, ConnectionInterrupted | RedisError):
+    if isinstance(exc, CACHE_ERRORS):
         # Fail closed: without the shared counters no write rate can be enforced.
         logger.warning("cache unavailable: answering 503 (%s)", type(exc).__name__)
         return Response(
@@ -92,3 +97,22 @@ def handler500(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body(SERVER_ERROR), status=500)
     return defaults.server_error(request)
+
+
+class CacheDownPageMiddleware:
+    """Pages answer a cache outage as the API does, 503 with Retry-After, not 500 (the
+    login pages count failures in the cache). API paths keep their own JSON answers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if _wants_json(request) or not isinstance(exc, CACHE_ERRORS):
+            return None
+        logger.warning("cache unavailable: answering a page 503 (%s)", type(exc).__name__)
+        # No request context: a context processor must not touch what is down.
+        page = loader.render_to_string("503.html", {"message": CACHE_DOWN})
+        return HttpResponse(page, status=503, headers={"Retry-After": CACHE_RETRY_AFTER_SECONDS})

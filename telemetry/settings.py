@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so that its answer passes every other middleware (security headers).
+    "telemetry.handlers.CacheDownPageMiddleware",
 ]
 
 ROOT_URLCONF = "telemetry.urls"

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from accounts import errors
+from telemetry.handlers import CACHE_DOWN
 from testsupport import PASSWORD, make_user
 
 PROXY = "198.51.100.1"  # the reverse proxy: every request's REMOTE_ADDR
@@ -102,3 +103,13 @@ def test_a_right_password_does_not_count_as_a_failure(root):
         log_in("/admin/login/", PASSWORD)
 
     assert log_in("/admin/login/", PASSWORD).status_code == 302
+
+
+def test_a_down_cache_answers_503_with_retry_after(root, redis_down):
+    response = log_in("/admin/login/", "wrong")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert CACHE_DOWN in response.content.decode()
+    assert "_auth_user_id" not in response.wsgi_request.session

@@ -7,6 +7,7 @@ from django.test import Client
 
 from accounts import errors
 from accounts.models import User
+from telemetry.handlers import CACHE_DOWN
 from testsupport import PASSWORD, make_user
 
 
@@ -50,6 +51,16 @@ def test_it_limits_failed_logins_per_address(browser_client, alice, settings):
     assert int(response["Retry-After"]) >= 1
     message = errors.TOO_MANY_LOGIN_FAILURES.format(ip="203.0.113.9", described="2 per minute")
     assert message in response.content.decode()
+    assert "_auth_user_id" not in browser_client.session
+
+
+def test_a_down_cache_answers_503_with_retry_after(browser_client, alice, redis_down):
+    response = log_in(browser_client, "alice", "wrong")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert CACHE_DOWN in response.content.decode()
     assert "_auth_user_id" not in browser_client.session
 
 

@@ -1,4 +1,5 @@
-"""A dependency briefly unavailable answers 503 JSON with Retry-After, never 500."""
+"""A dependency briefly unavailable answers 503 with Retry-After (JSON on the API, HTML on
+pages), never 500."""
 
 from __future__ import annotations
 
@@ -21,6 +22,20 @@ def test_a_down_redis_answers_503_and_stores_nothing(api, device, device_key, re
     assert response.json() == {"ok": False, "error": CACHE_DOWN}
     assert response["Retry-After"] == "5"
     assert not Event.objects.exists()
+
+
+def test_a_page_that_touches_a_down_redis_answers_503_html(
+    ada_client, device, device_key, redis_down, settings
+):
+    settings.KEY_CACHE_SECONDS = 60  # revoking drops the key's cache entry
+    url = f"/manage/devices/esp32-01/keys/{device_key[:8]}/revoke/"
+
+    response = ada_client.post(url)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert CACHE_DOWN in response.content.decode()
 
 
 @pytest.mark.sqlite
