@@ -150,12 +150,18 @@ def key_revoke(*, prefix: str) -> DeviceAPIKey:
     key = DeviceAPIKey.objects.select_related("device__tenant").filter(prefix=prefix).first()
     if key is None:
         raise NotFound(errors.KEY_NOT_FOUND.format(prefix=prefix))
-    updated = DeviceAPIKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    if not updated:
-        raise Conflict(errors.KEY_ALREADY_REVOKED.format(prefix=prefix))
-    key_cache_forget(prefixes=[prefix])  # so the very next request fails
+    with transaction.atomic():
+        updated = DeviceAPIKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if not updated:
+            raise Conflict(errors.KEY_ALREADY_REVOKED.format(prefix=prefix))
+        # Inside: with the cache down, the revocation is not saved either (503, retry)
+        # rather than saved while the cached key keeps working.
+        key_cache_forget(prefixes=[prefix])
+    # Again after the commit, so the very next request fails: one that read the key
+    # between the two may have cached it anew.
+    key_cache_forget(prefixes=[prefix])
     key.refresh_from_db(fields=["revoked_at"])
     return key
 

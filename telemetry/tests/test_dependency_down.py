@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from django.db import connection
 
+from devices.models import DeviceAPIKey
 from events.models import Event
 from telemetry.handlers import CACHE_DOWN, DATABASE_BUSY
 from testsupport import key_header
@@ -36,6 +37,8 @@ def test_a_page_that_touches_a_down_redis_answers_503_html(
     assert response["Retry-After"] == "5"
     assert response["Content-Type"] == "text/html; charset=utf-8"
     assert CACHE_DOWN in response.content.decode()
+    # Not revoked while its cached copy could not be dropped (it would keep working).
+    assert DeviceAPIKey.objects.get(prefix=device_key[:8]).revoked_at is None
 
 
 @pytest.mark.sqlite
