@@ -9,7 +9,7 @@ one plain table, so everything here does nothing there.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from django.db import OperationalError, connection, transaction
@@ -30,7 +30,9 @@ class Partition:
     name: str
     start: datetime  # inclusive
     end: datetime  # exclusive
-    rows_estimate: int  # the planner's (autovacuum keeps it); -1 until first analysed
+    # The planner's estimate (autovacuum keeps it), None until first analysed; a dropped
+    # child's rows are counted exactly when it has none (partitions_drop_before).
+    rows: int | None
 
 
 @dataclass
@@ -65,7 +67,7 @@ def _parent(cursor) -> str:
 def _children(cursor, *, partman: str, parent: str) -> list[Partition]:
     cursor.execute(
         "SELECT p.partition_schemaname, p.partition_tablename, i.child_start_time,"
-        " i.child_end_time, c.reltuples::bigint"
+        " i.child_end_time, CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END"
         f" FROM {partman}.show_partitions(%s, 'ASC') p CROSS JOIN LATERAL"
         f" {partman}.show_partition_info(p.partition_schemaname || '.' || p.partition_tablename,"
         "  p_parent_table => %s) i"
@@ -148,12 +150,22 @@ def partitions_drop_before(*, cutoff: datetime, dry_run: bool = False) -> list[P
     if dry_run or not expired:
         return expired
     quote = connection.ops.quote_name
-    names = ", ".join(f"{quote(child.schema)}.{quote(child.name)}" for child in expired)
+    names = {child.name: f"{quote(child.schema)}.{quote(child.name)}" for child in expired}
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            cursor.execute(f"DROP TABLE {names}")
+            expired = [_counted(cursor, child, names[child.name]) for child in expired]
+            cursor.execute(f"DROP TABLE {', '.join(names.values())}")
     except OperationalError:
         logger.warning("events partitions are busy; %d drops wait for the next run", len(expired))
         return []
     return expired
+
+
+def _counted(cursor, child: Partition, name: str) -> Partition:
+    """`child` with its rows counted, unless the planner already estimates them (counting
+    reads them all; a child never analysed is one filled since autovacuum last looked)."""
+    if child.rows is not None:
+        return child
+    cursor.execute(f"SELECT count(*) FROM {name}")
+    return replace(child, rows=cursor.fetchone()[0])

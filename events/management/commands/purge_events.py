@@ -45,10 +45,9 @@ class Command(BaseCommand):
         if options["dry_run"] or not report.partitions:  # a dry run counts every row
             self.stdout.write(f"Total: {verb} {total} events.")
             return
-        # Counting a dropped partition's rows would read them all: the planner's estimate.
-        estimates = [p.rows_estimate for p in report.partitions if p.rows_estimate >= 0]
-        rows = f"about {sum(estimates)} events" if estimates else "not counted"
+        # The planner's estimate where it has one: counting would read every row.
+        rows = sum(partition.rows for partition in report.partitions)
         self.stdout.write(
             f"Total: deleted {total} events in batches, and {len(report.partitions)} daily "
-            f"partitions whole ({rows})."
+            f"partitions whole (about {rows} events)."
         )
