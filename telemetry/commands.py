@@ -8,9 +8,11 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
+from django.db import OperationalError
 from django.http import Http404
 
 from telemetry.errors import DomainError
+from telemetry.handlers import CACHE_ERRORS
 
 T = TypeVar("T")
 
@@ -25,6 +27,12 @@ def run_service(call: Callable[[], T]) -> T:
         raise CommandError(str(exc)) from None
     except ValidationError as exc:
         raise CommandError("; ".join(exc.messages)) from None
+    except CACHE_ERRORS as exc:
+        raise CommandError(
+            f"the cache (Redis) is unavailable ({exc}); retry when it is back"
+        ) from None
+    except OperationalError as exc:
+        raise CommandError(f"the database is unavailable ({exc}); retry when it is back") from None
 
 
 def positive_int(raw: str) -> int:

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "1"
 CACHE_RETRY_AFTER_SECONDS = "5"
 DATABASE_BUSY = "the database is busy; retry shortly"
+DATABASE_DOWN = "the database is unavailable; retry shortly"
 CACHE_DOWN = "the cache (rate limits) is unavailable; retry shortly"
 NOT_FOUND = "not found"
 METHOD_NOT_ALLOWED = 'Method "{method}" not allowed.'  # DRF's words, as on the API
@@ -53,6 +54,22 @@ def _is_locked(exc: OperationalError) -> bool:
     return "locked" in str(exc).lower()
 
 
+def _unavailable(exc: Exception) -> tuple[str, str] | None:
+    """For a dependency briefly unavailable, what a 503 says and its Retry-After."""
+    if isinstance(exc, OperationalError):
+        # SQLite's lock clears in a moment; otherwise the server is down, restarting,
+        # out of connections or timed a statement out.
+        logger.warning("database unavailable: answering 503 (%s)", exc)
+        return (DATABASE_BUSY, RETRY_AFTER_SECONDS) if _is_locked(exc) else (
+            DATABASE_DOWN, CACHE_RETRY_AFTER_SECONDS
+        )  # fmt: skip
+    if isinstance(exc, CACHE_ERRORS):
+        # Fail closed: without the shared counters no write rate can be enforced.
+        logger.warning("cache unavailable: answering 503 (%s)", type(exc).__name__)
+        return CACHE_DOWN, CACHE_RETRY_AFTER_SECONDS
+    return None
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.message), status=exc.status_code, headers=exc.headers)
@@ -60,17 +77,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(error_body(str(exc) or NOT_FOUND), status=404)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
-    if isinstance(exc, OperationalError) and _is_locked(exc):
-        logger.warning("database locked: answering 503")
-        return Response(
-            error_body(DATABASE_BUSY), status=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
-        )
-    if isinstance(exc, CACHE_ERRORS):
-        # Fail closed: without the shared counters no write rate can be enforced.
-        logger.warning("cache unavailable: answering 503 (%s)", type(exc).__name__)
-        return Response(
-            error_body(CACHE_DOWN), status=503, headers={"Retry-After": CACHE_RETRY_AFTER_SECONDS}
-        )
+    if (unavailable := _unavailable(exc)) is not None:
+        message, retry_after = unavailable
+        return Response(error_body(message), status=503, headers={"Retry-After": retry_after})
     response = exception_handler(exc, context)
     if response is not None:
         response.data = error_body(_flatten(response.data.get("detail", response.data)))
@@ -99,9 +108,9 @@ def handler500(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
-class CacheDownPageMiddleware:
-    """Pages answer a cache outage as the API does, 503 with Retry-After, not 500 (the
-    login pages count failures in the cache). API paths keep their own JSON answers."""
+class DependencyDownPageMiddleware:
+    """Pages answer a database or cache outage as the API does, 503 with Retry-After, not
+    500 (the login pages count failures in the cache). API paths keep their own answers."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -110,9 +119,9 @@ class CacheDownPageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if _wants_json(request) or not isinstance(exc, CACHE_ERRORS):
+        if _wants_json(request) or (unavailable := _unavailable(exc)) is None:
             return None
-        logger.warning("cache unavailable: answering a page 503 (%s)", type(exc).__name__)
+        message, retry_after = unavailable
         # No request context: a context processor must not touch what is down.
-        page = loader.render_to_string("503.html", {"message": CACHE_DOWN})
-        return HttpResponse(page, status=503, headers={"Retry-After": CACHE_RETRY_AFTER_SECONDS})
+        page = loader.render_to_string("503.html", {"message": message})
+        return HttpResponse(page, status=503, headers={"Retry-After": retry_after})

@@ -3,14 +3,25 @@ pages), never 500."""
 
 from __future__ import annotations
 
+import http.cookiejar
+import os
+import re
 import sqlite3
+import urllib.error
+import urllib.parse
+import urllib.request
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
 from devices.models import DeviceAPIKey
+from devices.services import KEY_LENGTH
 from events.models import Event
-from telemetry.handlers import CACHE_DOWN, DATABASE_BUSY
+from telemetry.handlers import CACHE_DOWN, DATABASE_BUSY, DATABASE_DOWN
+from telemetry.tests.test_web_processes import free_port, post, serve
 from testsupport import key_header
 
 BODY = {"channel": "pump", "state": "ON"}
@@ -59,3 +70,44 @@ def test_a_locked_sqlite_answers_503_and_stores_nothing(api, device, device_key)
     assert response.json() == {"ok": False, "error": DATABASE_BUSY}
     assert response["Retry-After"] == "1"
     assert not Event.objects.exists()
+
+
+def test_a_command_with_redis_down_says_so_and_revokes_nothing(
+    device, device_key, redis_down, settings
+):
+    settings.KEY_CACHE_SECONDS = 60
+
+    with pytest.raises(CommandError, match=r"the cache \(Redis\) is unavailable"):
+        call_command("revoke_key", device_key[:8], stdout=StringIO())
+
+    assert DeviceAPIKey.objects.get(prefix=device_key[:8]).revoked_at is None
+
+
+def test_a_down_database_answers_503_on_the_api_and_on_pages(tmp_path):
+    # A real server whose database does not answer (no Redis: a key is looked up there).
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env |= {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/none",
+            "DATA_DIR": str(tmp_path)}  # fmt: skip
+    process, url = serve(env)
+    try:
+        status, body = post(url, "k" * KEY_LENGTH, BODY)
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        form = opener.open(f"{url}/login/").read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)[1]
+        login = urllib.request.Request(
+            f"{url}/login/", method="POST", headers={"Referer": f"{url}/login/"},
+            data=urllib.parse.urlencode(
+                {"csrfmiddlewaretoken": token, "username": "ada", "password": "wrong"}
+            ).encode(),
+        )  # fmt: skip
+        with pytest.raises(urllib.error.HTTPError) as page:
+            opener.open(login)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert (status, body) == (503, {"ok": False, "error": DATABASE_DOWN})
+    assert page.value.code == 503
+    assert page.value.headers["Retry-After"] == "5"
+    assert DATABASE_DOWN in page.value.read().decode()

@@ -75,6 +75,16 @@ def test_it_answers_plain_http_when_everything_else_redirects_to_https(client, d
     assert client.get("/api/history").status_code == 301  # the rest does redirect
 
 
+def test_a_probe_naming_the_targets_address_as_host_is_answered(client, db, settings):
+    settings.ALLOWED_HOSTS = ["telemetry.example.com"]
+
+    response = client.get("/healthz", HTTP_HOST="10.0.0.5:8000")
+
+    assert response.status_code == 200
+    assert response.json()["ok"] is True
+    assert client.get("/api/history", HTTP_HOST="10.0.0.5:8000").status_code == 400  # the rest
+
+
 def test_head_is_answered(client, db):
     assert client.head("/healthz").status_code == 200
 
