@@ -171,30 +171,16 @@ def _carried_item(
     bucket: Bucket, channel: str, last_state: str | None, last_value: float | None, *,
     day: bool, zone: ZoneInfo, now: datetime,
 ) -> dict | None:  # fmt: skip
-    """A bucket with no event inside: the previous end state holds throughout."""
+    """A bucket with no event inside: the previous end state holds throughout (a row of
+    `_ROW`'s shape with nothing counted, open from the bucket's start)."""
     if now <= bucket.start:
         return None
-    open_ms = max(0, (min(now, bucket.end) - bucket.start) // ONE_MS)
-    item = {
-        "ts": to_epoch_ms(bucket.start),
-        "channel": channel,
-        "bucket_seconds": bucket.seconds,
-        "count": 0,
-    }
-    if day:
-        item["date"] = bucket.start.astimezone(zone).date().isoformat()
-        item["time_zone"] = zone.key
-    if last_state is not None:
-        item["state_seconds"] = {last_state: _seconds(open_ms)}
-        item["known_seconds"] = _seconds(open_ms)
-        item["changes"] = 0
-        item["last_state"] = last_state
-        return item
-    weighted = 0.0 + last_value * open_ms
-    item |= {"min": None, "max": None, "sum": None, "mean": None}
-    item["twa"] = weighted / open_ms if open_ms else None
-    item["last_value"] = last_value
-    return item
+    row = (
+        to_epoch_ms(bucket.start), bucket.end - bucket.start, channel,
+        bucket.start.astimezone(zone).date(), zone.key, bucket.start, bucket.end, 0, 0, "{}",
+        0, None, None, None, None, last_state, last_value,
+    )  # fmt: skip
+    return _item(row, day=day, now=now)
 
 
 def rollups_window(
