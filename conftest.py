@@ -5,7 +5,6 @@ use pytest-django's `admin_client` (a superuser of no tenant)."""
 from __future__ import annotations
 
 import os
-import socket
 import time
 from types import SimpleNamespace
 
@@ -16,7 +15,7 @@ from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from testsupport import make_device, make_key, make_tenant, make_user
+from testsupport import free_port, make_device, make_key, make_tenant, make_user
 
 # Browser fixtures (live_url, browser, open_page) for the page tests.
 pytest_plugins = ["testsupport.browser"]
@@ -52,19 +51,13 @@ def frozen_rate_window(monkeypatch):
     monkeypatch.setattr("django_ratelimit.core.time", SimpleNamespace(time=lambda: frozen))
 
 
-def closed_port() -> int:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        return listener.getsockname()[1]
-
-
 @pytest.fixture
 def redis_down(settings):
     """The cache is a real Redis client pointed at a port where nothing listens."""
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
@@ -70,3 +71,10 @@ def seed_simulated(device: Device, *, days: int, now: datetime | None = None) ->
         stored += sum(outcome.result == IngestResult.STORED for outcome in outcomes)
     rollup_run(now=now)
     return stored
+
+
+def free_port() -> int:
+    """A local port where nothing listens (bound, then released)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        return listener.getsockname()[1]

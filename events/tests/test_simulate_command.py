@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from devices.services import key_revoke
 from events.models import Event
+from testsupport import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TWO_PROGRAMS = ["daily@09:00/120/1", "daily@16:00/60/2"]
@@ -35,12 +35,6 @@ def simulate(*args: str) -> str:
     out = StringIO()
     call_command("simulate", *args, stdout=out, stderr=StringIO())
     return out.getvalue()
-
-
-def closed_port() -> int:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        return listener.getsockname()[1]
 
 
 def rows(device, channel):
@@ -141,7 +135,7 @@ def test_another_devices_id_is_refused_as_the_server_answers(live_server, device
 
 
 def test_an_unreachable_server_is_a_clear_error():
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(CommandError, match=f"cannot reach {url}: connection refused"):
         simulate("--url", url, "--key", "k" * 40, "--days", "1")
 

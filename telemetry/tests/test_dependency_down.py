@@ -21,8 +21,8 @@ from devices.models import DeviceAPIKey
 from devices.services import KEY_LENGTH
 from events.models import Event
 from telemetry.handlers import CACHE_DOWN, DATABASE_BUSY, DATABASE_DOWN
-from telemetry.tests.test_web_processes import free_port, post, serve
-from testsupport import key_header
+from telemetry.tests.test_web_processes import post, serve
+from testsupport import free_port, key_header
 
 BODY = {"channel": "pump", "state": "ON"}
 

@@ -17,16 +17,10 @@ import pytest
 from accounts.models import Tenant
 from events.models import Event
 from events.tests.test_celery_worker import database_url_under_test, private_redis_url
-from testsupport import make_key
+from testsupport import free_port, make_key
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = [sys.executable, "-m", "gunicorn", "telemetry.wsgi"]
-
-
-def free_port() -> int:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        return listener.getsockname()[1]
 
 
 def serve(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
